@@ -1,0 +1,3 @@
+//! alloy-mcp-server binary.
+#![forbid(unsafe_code)]
+fn main() {}

@@ -1,0 +1,167 @@
+//! Reading fields out of a JSON body with the reference's type coercions.
+//!
+//! The reference coerces where it is safe: `"100"` → `100`, `123` → `"123"`, `"true"`/`"false"` →
+//! booleans. Arrays, objects and `null` are never coerced: they are a type error for a scalar field.
+
+use serde_json::{Map, Value};
+
+use crate::error::{ErrorCode, FieldError};
+
+fn type_error(field: &str, expected: &'static str) -> FieldError {
+    FieldError::new(
+        ErrorCode::InvalidFormat,
+        field,
+        "type",
+        expected,
+        format!("{field} must be {}", article(expected)),
+    )
+}
+
+fn article(expected: &str) -> String {
+    match expected {
+        "integer" | "object" | "array" => format!("an {expected}"),
+        _ => format!("a {expected}"),
+    }
+}
+
+/// A string field; numbers are coerced to their decimal text. `Ok(None)` when absent.
+pub fn string(obj: &Map<String, Value>, field: &str) -> Result<Option<String>, FieldError> {
+    match obj.get(field) {
+        None => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(Value::Number(n)) => Ok(Some(n.to_string())),
+        Some(_) => Err(type_error(field, "string")),
+    }
+}
+
+/// An integer field; strings holding an integer (`"100"`) are coerced. `Ok(None)` when absent.
+pub fn integer(obj: &Map<String, Value>, field: &str) -> Result<Option<i64>, FieldError> {
+    match obj.get(field) {
+        None => Ok(None),
+        Some(Value::Number(n)) => number_to_i64(n)
+            .map(Some)
+            .ok_or_else(|| type_error(field, "integer")),
+        Some(Value::String(s)) => parse_integer(s)
+            .map(Some)
+            .ok_or_else(|| type_error(field, "integer")),
+        Some(_) => Err(type_error(field, "integer")),
+    }
+}
+
+fn number_to_i64(n: &serde_json::Number) -> Option<i64> {
+    if let Some(i) = n.as_i64() {
+        return Some(i);
+    }
+    let f = n.as_f64()?;
+    // 30.0 is an integer written with a fraction; 30.5 is not.
+    if f.fract() == 0.0 && f.abs() < 9.0e15 {
+        Some(f as i64)
+    } else {
+        None
+    }
+}
+
+fn parse_integer(s: &str) -> Option<i64> {
+    let s = s.trim();
+    if s.is_empty() {
+        return None;
+    }
+    if let Ok(i) = s.parse::<i64>() {
+        return Some(i);
+    }
+    let n: serde_json::Number = s.parse().ok()?;
+    number_to_i64(&n)
+}
+
+/// A boolean field; the strings `"true"` and `"false"` are coerced. `Ok(None)` when absent.
+pub fn boolean(obj: &Map<String, Value>, field: &str) -> Result<Option<bool>, FieldError> {
+    match obj.get(field) {
+        None => Ok(None),
+        Some(Value::Bool(b)) => Ok(Some(*b)),
+        Some(Value::String(s)) if s == "true" => Ok(Some(true)),
+        Some(Value::String(s)) if s == "false" => Ok(Some(false)),
+        Some(_) => Err(type_error(field, "boolean")),
+    }
+}
+
+/// An object field, never coerced. `Ok(None)` when absent.
+pub fn object<'a>(
+    obj: &'a Map<String, Value>,
+    field: &str,
+) -> Result<Option<&'a Map<String, Value>>, FieldError> {
+    match obj.get(field) {
+        None => Ok(None),
+        Some(Value::Object(o)) => Ok(Some(o)),
+        Some(_) => Err(type_error(field, "object")),
+    }
+}
+
+/// An array of strings, never coerced as a whole; numeric entries become strings like any string
+/// field. `Ok(None)` when absent.
+pub fn string_list(
+    obj: &Map<String, Value>,
+    field: &str,
+) -> Result<Option<Vec<String>>, FieldError> {
+    match obj.get(field) {
+        None => Ok(None),
+        Some(Value::Array(items)) => items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| match item {
+                Value::String(s) => Ok(s.clone()),
+                Value::Number(n) => Ok(n.to_string()),
+                _ => Err(type_error(&format!("{field}[{i}]"), "string")),
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some),
+        Some(_) => Err(type_error(field, "array")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn obj(v: Value) -> Map<String, Value> {
+        v.as_object().cloned().unwrap()
+    }
+
+    #[test]
+    fn strings_to_numbers() {
+        let o = obj(
+            json!({"a": "100", "b": 100, "c": 30.0, "d": "30.5", "e": "abc", "f": null, "g": [1]}),
+        );
+        assert_eq!(integer(&o, "a").unwrap(), Some(100));
+        assert_eq!(integer(&o, "b").unwrap(), Some(100));
+        assert_eq!(integer(&o, "c").unwrap(), Some(30));
+        assert!(integer(&o, "d").is_err());
+        assert!(integer(&o, "e").is_err());
+        assert!(integer(&o, "f").is_err());
+        assert!(integer(&o, "g").is_err());
+        assert_eq!(integer(&o, "missing").unwrap(), None);
+    }
+
+    #[test]
+    fn numbers_to_strings_but_not_null_arrays_objects() {
+        let o = obj(json!({"a": 123, "b": "x", "c": null, "d": [], "e": {}, "f": true}));
+        assert_eq!(string(&o, "a").unwrap().as_deref(), Some("123"));
+        assert_eq!(string(&o, "b").unwrap().as_deref(), Some("x"));
+        for f in ["c", "d", "e", "f"] {
+            let err = string(&o, f).unwrap_err();
+            assert_eq!(err.code, Some(ErrorCode::InvalidFormat));
+            assert_eq!(err.field, f);
+        }
+    }
+
+    #[test]
+    fn booleans() {
+        let o = obj(json!({"a": "true", "b": "false", "c": true, "d": "yes", "e": 1, "f": null}));
+        assert_eq!(boolean(&o, "a").unwrap(), Some(true));
+        assert_eq!(boolean(&o, "b").unwrap(), Some(false));
+        assert_eq!(boolean(&o, "c").unwrap(), Some(true));
+        assert!(boolean(&o, "d").is_err());
+        assert!(boolean(&o, "e").is_err());
+        assert!(boolean(&o, "f").is_err());
+    }
+}

@@ -1,0 +1,17 @@
+//! Types, identifiers, validation rules and error codes shared by every layer of alloy-mcp-server.
+//!
+//! This crate does no I/O. Everything that decides whether a request is well formed lives here,
+//! so that the storage, gateway and HTTP layers agree on one set of rules.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod coerce;
+pub mod error;
+pub mod ids;
+pub mod page;
+pub mod restrictions;
+pub mod server;
+pub mod validation;
+
+pub use error::{ApiError, ErrorCode, FieldError};
+pub use restrictions::{ListMode, ListRule, Restrictions};

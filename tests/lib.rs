@@ -1,0 +1,2 @@
+//! End-to-end test support lives in `it/`.
+#![forbid(unsafe_code)]
