@@ -1,2 +1,29 @@
-//! placeholder
+//! Persistence for alloy-mcp-server: SeaORM entities, migrations and repositories.
+//!
+//! One [`Database`] wraps a connection pool to SQLite (the embedded default, WAL mode) or
+//! PostgreSQL, runs the migrations when it connects, and hands out repositories. Secrets that
+//! must be shown again later (server access tokens, credential secrets) pass through a
+//! [`SecretBox`] on their way in and out, so that a dump of the database never holds them in
+//! plaintext.
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod crypto;
+mod database;
+mod entity;
+mod error;
+mod migration;
+mod repo;
+
+pub use crypto::{KEY_LEN, SecretBox};
+pub use database::{Backend, Database};
+pub use error::Error;
+pub use repo::accounts::{AccountRecord, AccountRepository};
+pub use repo::api_keys::{ApiKeyRecord, ApiKeyRepository, NewApiKey};
+pub use repo::servers::{NewServerRecord, ServerChanges, ServerRecord, ServerRepository};
+
+/// Result of a storage operation.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(feature = "test-util")]
+pub mod testing;

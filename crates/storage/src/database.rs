@@ -1,0 +1,140 @@
+//! Connecting to SQLite or PostgreSQL, running migrations, and handing out repositories.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sea_orm::{ConnectOptions, ConnectionTrait, DatabaseConnection, DbBackend};
+use sea_orm_migration::MigratorTrait;
+use sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+
+use crate::crypto::SecretBox;
+use crate::error::Error;
+use crate::migration::Migrator;
+use crate::repo::{
+    accounts::AccountRepository, api_keys::ApiKeyRepository, servers::ServerRepository,
+};
+
+/// Which database engine is behind a [`Database`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite file (embedded default).
+    Sqlite,
+    /// PostgreSQL server.
+    Postgres,
+}
+
+/// A migrated database and the secret box for values sealed at rest. Cheap to clone.
+#[derive(Clone)]
+pub struct Database {
+    conn: DatabaseConnection,
+    secrets: Arc<SecretBox>,
+    backend: Backend,
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Database")
+            .field("backend", &self.backend)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Database {
+    /// Connects to `url` (`sqlite://path?mode=rwc` or `postgres://…`) and runs pending migrations.
+    pub async fn connect(url: &str, secrets: SecretBox) -> Result<Self, Error> {
+        Self::connect_in_schema(url, None, secrets).await
+    }
+
+    /// Like [`connect`](Self::connect), confining a PostgreSQL connection to `schema` (tests give
+    /// every run its own schema).
+    pub async fn connect_in_schema(
+        url: &str,
+        schema: Option<&str>,
+        secrets: SecretBox,
+    ) -> Result<Self, Error> {
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Backend::Postgres
+        } else {
+            return Err(Error::Config(
+                "DATABASE_URL must start with sqlite:// or postgres://".to_owned(),
+            ));
+        };
+        let mut opts = ConnectOptions::new(url.to_owned());
+        opts.sqlx_logging(false)
+            .connect_timeout(Duration::from_secs(10))
+            .acquire_timeout(Duration::from_secs(10));
+        match backend {
+            Backend::Sqlite => {
+                // WAL lets readers run beside the one writer; busy_timeout makes a second writer
+                // wait for the lock instead of failing at once.
+                opts.max_connections(4)
+                    .min_connections(1)
+                    .map_sqlx_sqlite_opts(|o| {
+                        o.create_if_missing(true)
+                            .journal_mode(SqliteJournalMode::Wal)
+                            .synchronous(SqliteSynchronous::Normal)
+                            .busy_timeout(Duration::from_secs(10))
+                            .foreign_keys(true)
+                    });
+            }
+            Backend::Postgres => {
+                opts.max_connections(16).min_connections(1);
+                if let Some(schema) = schema {
+                    opts.set_schema_search_path(schema.to_owned());
+                }
+            }
+        }
+        let conn = sea_orm::Database::connect(opts).await?;
+        Migrator::up(&conn, None).await?;
+        Ok(Database {
+            conn,
+            secrets: Arc::new(secrets),
+            backend,
+        })
+    }
+
+    /// The engine behind this database.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The secret box sealing values at rest.
+    pub fn secrets(&self) -> &SecretBox {
+        &self.secrets
+    }
+
+    /// Checks that the database answers (readiness probe).
+    pub async fn ping(&self) -> Result<(), Error> {
+        let backend = match self.backend {
+            Backend::Sqlite => DbBackend::Sqlite,
+            Backend::Postgres => DbBackend::Postgres,
+        };
+        self.conn
+            .execute_raw(sea_orm::Statement::from_string(backend, "SELECT 1"))
+            .await?;
+        Ok(())
+    }
+
+    /// Closes the pool, waiting for connections in use to be returned; SQLite checkpoints its WAL.
+    pub async fn close(self) -> Result<(), Error> {
+        self.conn.close().await?;
+        Ok(())
+    }
+
+    /// Accounts.
+    pub fn accounts(&self) -> AccountRepository {
+        AccountRepository::new(self.conn.clone())
+    }
+
+    /// API keys.
+    pub fn api_keys(&self) -> ApiKeyRepository {
+        ApiKeyRepository::new(self.conn.clone())
+    }
+
+    /// Servers.
+    pub fn servers(&self) -> ServerRepository {
+        ServerRepository::new(self.conn.clone(), self.secrets.clone())
+    }
+}

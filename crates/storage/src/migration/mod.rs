@@ -1,0 +1,15 @@
+//! Schema migrations, run in order at start-up.
+
+use sea_orm_migration::{MigrationTrait, MigratorTrait};
+
+mod m0001_initial;
+
+/// All migrations of the project.
+pub struct Migrator;
+
+#[sea_orm_migration::async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m0001_initial::Migration)]
+    }
+}
