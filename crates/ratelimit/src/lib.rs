@@ -11,6 +11,22 @@
 //!   clock) so that all replicas share one budget, and falls back to per-replica memory
 //!   buckets while Redis is unreachable.
 //! - [`limiter_from_url`] picks one from the `REDIS_URL` setting.
+//!
+//! ```
+//! use alloy_ratelimit::{Quota, limiter_from_url};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), alloy_ratelimit::Error> {
+//! // `None`: no REDIS_URL, buckets in memory.
+//! let limiter = limiter_from_url(None, Quota::new(2)).await?;
+//! assert!(limiter.check("key:abc").await.allowed);
+//! assert!(limiter.check("key:abc").await.allowed);
+//! let refused = limiter.check("key:abc").await;
+//! assert!(!refused.allowed);
+//! assert_eq!(refused.retry_after_secs(), Some(30)); // one token every 30 s
+//! # Ok(())
+//! # }
+//! ```
 
 #![forbid(unsafe_code)]
 

@@ -13,6 +13,12 @@ local per_minute = tonumber(ARGV[1])
 local ticks_per_token = 60000000
 local capacity = per_minute * ticks_per_token
 
+-- Redis 3.2-4 replicate scripts verbatim unless told otherwise, which forbids writing after
+-- the non-deterministic TIME; from Redis 5 on this is the default and the call is a no-op.
+if redis.replicate_commands then
+  redis.replicate_commands()
+end
+
 local now
 if ARGV[2] ~= nil and ARGV[2] ~= '' then
   now = tonumber(ARGV[2])
