@@ -19,7 +19,7 @@ pub const JSONRPC_VERSION: &str = "2.0";
 /// A request id: an integer or a string.
 ///
 /// JSON-RPC 2.0 also allows fractional numbers and `null`; MCP forbids both, so the parser
-/// refuses them. A response whose request id could not be read carries no `Id` at all
+/// refuses them, and integers outside the `i64` range too. A response whose request id could not be read carries no `Id` at all
 /// (`Response::id` is `None`, serialised as `null`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(untagged)]
