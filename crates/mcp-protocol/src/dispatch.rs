@@ -193,20 +193,19 @@ impl<C: Send + Sync> Dispatcher<C> {
         revision: ProtocolVersion,
         ctx: &C,
     ) -> Result<Map<String, Value>, ErrorObject> {
-        if !is_served(&request.method, revision) {
+        let Some(method) = Method::served(&request.method, revision) else {
             return Err(ErrorObject::method_not_found(&request.method));
-        }
+        };
         if revision.is_stateless() {
             RequestMeta::from_request(&request)?.revision()?;
         }
-        let mut result = match request.method.as_str() {
-            "initialize" => self.initialize(&request)?,
-            "ping" => Map::new(),
-            "logging/setLevel" => set_level(&request)?,
-            "server/discover" => self.discover(),
-            "tools/list" => self.list_tools(&request, revision)?,
-            "tools/call" => self.call_tool(request, revision, ctx).await?,
-            other => return Err(ErrorObject::method_not_found(other)),
+        let mut result = match method {
+            Method::Initialize => self.initialize(&request)?,
+            Method::Ping => Map::new(),
+            Method::SetLevel => set_level(&request)?,
+            Method::Discover => self.discover(),
+            Method::ListTools => self.list_tools(&request, revision)?,
+            Method::CallTool => self.call_tool(request, revision, ctx).await?,
         };
         if revision.is_stateless() {
             result.insert("resultType".into(), Value::String("complete".into()));
@@ -303,12 +302,6 @@ impl<C: Send + Sync> Dispatcher<C> {
                 "tools/call params.name must be a string",
             ));
         };
-        if self.tools.definition(&name).is_none() {
-            return Err(ErrorObject::invalid_params(format!(
-                "Unknown tool: {}",
-                clip(&name)
-            )));
-        }
         let arguments = match params.remove("arguments") {
             None | Some(Value::Null) => Map::new(),
             Some(Value::Object(arguments)) => arguments,
@@ -350,12 +343,29 @@ pub fn negotiated_revision(request: &Request) -> Result<ProtocolVersion, ErrorOb
         })
 }
 
-fn is_served(method: &str, revision: ProtocolVersion) -> bool {
-    match method {
-        "initialize" | "ping" | "logging/setLevel" => !revision.is_stateless(),
-        "server/discover" => revision.is_stateless(),
-        "tools/list" | "tools/call" => true,
-        _ => false,
+/// The methods this server answers.
+enum Method {
+    Initialize,
+    Ping,
+    SetLevel,
+    Discover,
+    ListTools,
+    CallTool,
+}
+
+impl Method {
+    /// The method named `name` when `revision` has it.
+    fn served(name: &str, revision: ProtocolVersion) -> Option<Method> {
+        let session = !revision.is_stateless();
+        match name {
+            "initialize" if session => Some(Method::Initialize),
+            "ping" if session => Some(Method::Ping),
+            "logging/setLevel" if session => Some(Method::SetLevel),
+            "server/discover" if !session => Some(Method::Discover),
+            "tools/list" => Some(Method::ListTools),
+            "tools/call" => Some(Method::CallTool),
+            _ => None,
+        }
     }
 }
 
