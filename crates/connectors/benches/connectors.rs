@@ -1,0 +1,2 @@
+//! Benchmarks of the connector engine (placeholder until written).
+fn main() {}

@@ -1,0 +1,28 @@
+//! The connector engine of alloy-mcp-server: OpenAPI documents become connectors whose actions
+//! the gateway lists, validates and executes against the SaaS platforms' HTTP APIs.
+//!
+//! - [`Registry`] holds the built-in catalog (compiled in) plus operators' documents.
+//! - [`Connector`] / [`Action`] describe a platform and its operations; [`Action::validate_parameters`]
+//!   checks a call's parameters before anything is sent.
+//! - [`Executor`] sends the request with the user's [`CredentialMaterial`], with timeouts,
+//!   retries, redirect and size limits, and maps upstream failures to [`Error`]s.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod catalog;
+mod credential;
+mod error;
+mod model;
+pub mod openapi;
+mod registry;
+mod schema;
+mod validation;
+
+pub use credential::{AuthTypeMetadata, CredentialField, CredentialMaterial, OAuthMetadata};
+pub use error::{Error, LoadError, ParameterError};
+pub use model::{
+    Action, ApiKeyLocation, AuthScheme, AuthSchemeKind, AuthType, BodyEncoding, Connector,
+    ErrorConvention, OAuthScope, Pagination, Parameter, ParameterLocation, RequestBody, Resource,
+    ServerVariable,
+};
+pub use registry::{Registry, split_connector_paths};

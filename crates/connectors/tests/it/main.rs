@@ -1,0 +1,5 @@
+//! Integration tests of alloy-connectors, in one binary so that it links once.
+
+mod loading;
+mod support;
+mod validation;
