@@ -1,1 +1,6 @@
-//! End-to-end tests.
+//! End-to-end tests: the real server (the same start-up code as the binary) on an ephemeral
+//! loopback port with a real database, driven over HTTP.
+
+mod support;
+
+mod management;

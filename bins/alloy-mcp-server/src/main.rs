@@ -1,3 +1,157 @@
-//! alloy-mcp-server binary.
+//! The `alloy-mcp-server` command: serve (the default), and API-key administration.
 #![forbid(unsafe_code)]
-fn main() {}
+
+use alloy_gateway::{Gateway, GatewayConfig};
+use alloy_mcp_server::settings::{LogSettings, ServeSettings, StoreSettings};
+use alloy_mcp_server::{keys, startup};
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+/// A self-hosted, multi-tenant MCP gateway.
+///
+/// Every setting is a flag and an environment variable (shown in brackets).
+#[derive(Debug, Parser)]
+#[command(name = "alloy-mcp-server", version)]
+#[command(args_conflicts_with_subcommands = true)]
+struct Cli {
+    #[command(flatten)]
+    store: StoreSettings,
+    /// `serve`'s settings, so that a bare `alloy-mcp-server --bind …` serves.
+    #[command(flatten)]
+    serve: ServeSettings,
+    #[command(flatten)]
+    log: LogSettings,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the server (the default when no command is given).
+    Serve(Box<ServeSettings>),
+    /// Manage API keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// Create an API key and print it once.
+    Create {
+        /// Account of the key (created if new). Default: the bootstrap account `default`.
+        #[arg(long, default_value = keys::BOOTSTRAP_ACCOUNT)]
+        account: String,
+        /// The key's default user.
+        #[arg(long, default_value = keys::BOOTSTRAP_USER)]
+        user: String,
+        /// A label for listings.
+        #[arg(long, default_value = "cli")]
+        name: String,
+    },
+    /// List API keys (never the keys themselves).
+    List {
+        /// Only this account's keys.
+        #[arg(long)]
+        account: Option<String>,
+    },
+    /// Revoke an API key by ID.
+    Revoke {
+        /// The key ID shown by `keys list`.
+        key_id: String,
+    },
+}
+
+fn init_logging(log: &LogSettings) -> anyhow::Result<()> {
+    let filter = EnvFilter::try_new(&log.log).context("ALLOY_LOG")?;
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if log.log_format == "json" {
+        builder.json().flatten_event(true).init();
+    } else {
+        builder.init();
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { () = ctrl_c => {}, () = term => {} }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    init_logging(&cli.log)?;
+    match cli.command {
+        None => serve(cli.store, cli.serve).await,
+        Some(Command::Serve(settings)) => serve(cli.store, *settings).await,
+        Some(Command::Keys(cmd)) => keys_command(cli.store, cmd).await,
+    }
+}
+
+async fn serve(store: StoreSettings, settings: ServeSettings) -> anyhow::Result<()> {
+    let running = startup::start(store, settings).await?;
+    if let Some(key) = &running.bootstrap_key {
+        // Printed once, on stdout, never logged.
+        println!(
+            "Created the first API key (account 'default', user 'default'); it is shown only once:"
+        );
+        println!("{key}");
+    }
+    println!(
+        "alloy-mcp-server listening on http://{} (public URL {})",
+        running.addr, running.public_url
+    );
+    running.run_until(shutdown_signal()).await
+}
+
+async fn keys_command(store: StoreSettings, cmd: KeysCommand) -> anyhow::Result<()> {
+    let db = startup::open_database(&store).await?;
+    // Key administration needs no JWT secret; a throwaway one keeps the gateway whole.
+    let gateway = Gateway::new(
+        db.clone(),
+        GatewayConfig::new("http://localhost", vec![0u8; 32]),
+    );
+    match cmd {
+        KeysCommand::Create {
+            account,
+            user,
+            name,
+        } => {
+            let created = keys::create(&gateway, &account, &user, &name, None).await?;
+            println!("{}", created.key);
+            eprintln!(
+                "key id {} (account {account}, user {user}); the key is shown only once",
+                created.record.id
+            );
+        }
+        KeysCommand::List { account } => {
+            for record in gateway.api_keys().list(account.as_deref()).await? {
+                println!("{}", keys::describe(&record));
+            }
+        }
+        KeysCommand::Revoke { key_id } => {
+            if !gateway.api_keys().revoke(&key_id).await? {
+                anyhow::bail!("no API key with id {key_id}");
+            }
+            println!("revoked {key_id}");
+        }
+    }
+    db.close().await?;
+    Ok(())
+}

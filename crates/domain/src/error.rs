@@ -20,6 +20,10 @@ pub enum ErrorCode {
     MethodNotAllowed,
     /// Request body over the size limit.
     PayloadTooLarge,
+    /// The client did not send its request in time.
+    RequestTimeout,
+    /// The `Accept` header rules out every representation we can send.
+    NotAcceptable,
     /// Too many requests.
     RateLimited,
     /// Server error.
@@ -68,6 +72,8 @@ impl ErrorCode {
             Forbidden => 403,
             NotFound | ConnectorNotFound | ActionNotFound => 404,
             MethodNotAllowed => 405,
+            NotAcceptable => 406,
+            RequestTimeout => 408,
             PayloadTooLarge => 413,
             RateLimited => 429,
             InternalError => 500,
@@ -87,6 +93,8 @@ impl ErrorCode {
             NotFound => "NOT_FOUND",
             MethodNotAllowed => "METHOD_NOT_ALLOWED",
             PayloadTooLarge => "PAYLOAD_TOO_LARGE",
+            RequestTimeout => "REQUEST_TIMEOUT",
+            NotAcceptable => "NOT_ACCEPTABLE",
             RateLimited => "RATE_LIMITED",
             InternalError => "INTERNAL_ERROR",
             ServiceUnavailable => "SERVICE_UNAVAILABLE",

@@ -1,2 +1,22 @@
-//! placeholder
+//! The HTTP front end of alloy-mcp-server, on raw hyper 1.
+//!
+//! [`run`] serves a listener until a shutdown future resolves, then stops accepting, lets
+//! in-flight requests finish and returns. Routing, authentication extraction, body limits, rate
+//! limits and the mapping of every error to an HTTP response live here; what the requests
+//! mean lives in `alloy-gateway`.
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod access_log;
+mod client_ip;
+mod config;
+mod health;
+mod management;
+mod rate_limit;
+mod request;
+mod respond;
+mod router;
+mod server;
+
+pub use config::HttpConfig;
+pub use server::{AppState, run};

@@ -1,0 +1,119 @@
+//! Every setting, as a flag of `alloy-mcp-server` and an environment variable.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+
+use clap::Args;
+
+/// Settings shared by every command (where the data lives and how it is protected).
+#[derive(Debug, Clone, Args)]
+pub struct StoreSettings {
+    /// Directory of the SQLite database and of generated key files.
+    #[arg(long, env = "ALLOY_DATA_DIR", default_value = "./data", global = true)]
+    pub data_dir: PathBuf,
+
+    /// Database URL: `sqlite://path?mode=rwc` or `postgres://user@host/db`. Default: SQLite
+    /// file `alloy.db` in the data directory.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true, global = true)]
+    pub database_url: Option<String>,
+
+    /// Base64 of the 32-byte key that encrypts secrets at rest. Default: generated into
+    /// `<data dir>/encryption.key` (mode 0600) on first start. Set it explicitly when several
+    /// replicas share one database.
+    #[arg(
+        long,
+        env = "ALLOY_ENCRYPTION_KEY",
+        hide_env_values = true,
+        global = true
+    )]
+    pub encryption_key: Option<String>,
+
+    /// Comma-separated base64 keys that still open values sealed before a rotation.
+    #[arg(
+        long,
+        env = "ALLOY_PREVIOUS_ENCRYPTION_KEYS",
+        hide_env_values = true,
+        global = true,
+        value_delimiter = ','
+    )]
+    pub previous_encryption_keys: Vec<String>,
+}
+
+/// Settings of the `serve` command.
+#[derive(Debug, Clone, Args)]
+pub struct ServeSettings {
+    /// Listen address.
+    #[arg(long, env = "ALLOY_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+
+    /// Base of `url` and `accessUrl` in server responses. Default: `http://` + the bound address.
+    #[arg(long, env = "ALLOY_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// The first API key, created on an empty database instead of a generated one (at least 16
+    /// characters of `[A-Za-z0-9_-]`).
+    #[arg(long, env = "ALLOY_BOOTSTRAP_API_KEY", hide_env_values = true)]
+    pub bootstrap_api_key: Option<String>,
+
+    /// HS256 secret for user tokens. Default: generated into `<data dir>/jwt.secret`.
+    #[arg(long, env = "ALLOY_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+
+    /// Requests per minute per API key, user token, server access token or (unauthenticated)
+    /// client address.
+    #[arg(long, env = "RATE_LIMIT_PER_MINUTE", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..))]
+    pub rate_limit_per_minute: u32,
+
+    /// Redis URL for rate-limit buckets shared by several replicas. Default: in memory.
+    #[arg(long, env = "REDIS_URL", hide_env_values = true)]
+    pub redis_url: Option<String>,
+
+    /// Comma-separated `Origin` values accepted on the MCP endpoint.
+    #[arg(long, env = "ALLOY_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub allowed_origins: Vec<String>,
+
+    /// Comma-separated proxy addresses whose `X-Forwarded-For` is trusted.
+    #[arg(long, env = "ALLOY_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<IpAddr>,
+
+    /// Comma-separated OpenAPI documents or folders of them to load as extra connectors.
+    #[arg(long, env = "ALLOY_CONNECTORS_PATH", value_delimiter = ',')]
+    pub connectors_path: Vec<PathBuf>,
+
+    /// Comma-separated `connectorId=baseUrl` overrides (GitHub Enterprise, Jira Data Center).
+    #[arg(long, env = "ALLOY_CONNECTOR_BASE_URLS", value_delimiter = ',')]
+    pub connector_base_urls: Vec<String>,
+
+    /// Seconds in-flight requests get to finish at shutdown.
+    #[arg(long, env = "ALLOY_SHUTDOWN_GRACE_SECS", default_value_t = 30)]
+    pub shutdown_grace_secs: u64,
+}
+
+/// Logging settings.
+#[derive(Debug, Clone, Args)]
+pub struct LogSettings {
+    /// Log filter (tracing `EnvFilter` syntax), e.g. `info` or `alloy=debug,info`.
+    #[arg(long, env = "ALLOY_LOG", default_value = "info", global = true)]
+    pub log: String,
+
+    /// Log format: `text` or `json`.
+    #[arg(long, env = "ALLOY_LOG_FORMAT", default_value = "text", global = true, value_parser = ["text", "json"])]
+    pub log_format: String,
+}
+
+impl StoreSettings {
+    /// The database URL in effect.
+    pub fn database_url(&self) -> String {
+        self.database_url.clone().unwrap_or_else(|| {
+            format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("alloy.db").display()
+            )
+        })
+    }
+
+    /// Whether the database is the embedded SQLite.
+    pub fn is_sqlite(&self) -> bool {
+        self.database_url().starts_with("sqlite:")
+    }
+}

@@ -1,0 +1,115 @@
+//! Start-up and shutdown of the server: secrets, database, bootstrap key, limiter, listener.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use alloy_gateway::{Gateway, GatewayConfig};
+use alloy_http::{AppState, HttpConfig};
+use alloy_ratelimit::{Quota, limiter_from_url};
+use alloy_storage::Database;
+use anyhow::Context;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::settings::{ServeSettings, StoreSettings};
+use crate::{keys, secrets};
+
+/// A server that is accepting connections.
+pub struct Running {
+    /// The bound address (the real port when the setting asked for port 0).
+    pub addr: SocketAddr,
+    /// Base of `url` / `accessUrl`.
+    pub public_url: String,
+    /// The key created on an empty database, to be printed once.
+    pub bootstrap_key: Option<String>,
+    shutdown: oneshot::Sender<()>,
+    task: JoinHandle<anyhow::Result<()>>,
+}
+
+impl Running {
+    /// Stops accepting, lets in-flight requests finish, closes the database.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        let _ = self.shutdown.send(());
+        self.task.await.context("server task")?
+    }
+
+    /// Runs until `signal` resolves, then stops as [`stop`](Self::stop) does.
+    pub async fn run_until(
+        self,
+        signal: impl std::future::Future<Output = ()>,
+    ) -> anyhow::Result<()> {
+        signal.await;
+        tracing::info!("shutdown requested");
+        self.stop().await
+    }
+}
+
+/// Opens the database the settings name (creating the data directory for SQLite).
+pub async fn open_database(store: &StoreSettings) -> anyhow::Result<Database> {
+    if store.is_sqlite() {
+        std::fs::create_dir_all(&store.data_dir)
+            .with_context(|| format!("creating data directory {}", store.data_dir.display()))?;
+    }
+    let secret_box = secrets::secret_box(store)?;
+    Database::connect(&store.database_url(), secret_box)
+        .await
+        .context("opening the database")
+}
+
+/// Builds the application and starts serving.
+pub async fn start(store: StoreSettings, serve: ServeSettings) -> anyhow::Result<Running> {
+    let db = open_database(&store).await?;
+    let listener = TcpListener::bind(serve.bind)
+        .await
+        .with_context(|| format!("binding {}", serve.bind))?;
+    let addr = listener.local_addr()?;
+    let public_url = serve
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{addr}"));
+    let jwt_secret = secrets::jwt_secret(serve.jwt_secret.as_deref(), &store.data_dir)?;
+    let gateway = Gateway::new(
+        db.clone(),
+        GatewayConfig::new(public_url.clone(), jwt_secret),
+    );
+
+    let bootstrap_key = keys::bootstrap(&gateway, serve.bootstrap_api_key.clone())
+        .await
+        .context("creating the first API key")?
+        .map(|created| created.key);
+
+    let limiter = limiter_from_url(
+        serve.redis_url.as_deref(),
+        Quota::new(serve.rate_limit_per_minute),
+    )
+    .await
+    .context("REDIS_URL")?;
+    let http = HttpConfig {
+        trusted_proxies: serve.trusted_proxies.clone(),
+        allowed_origins: serve.allowed_origins.clone(),
+        shutdown_grace: Duration::from_secs(serve.shutdown_grace_secs),
+        ..HttpConfig::default()
+    };
+    let state = AppState::new(gateway, Arc::clone(&limiter), http);
+    let (tx, rx) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        alloy_http::run(listener, state, async {
+            let _ = rx.await;
+        })
+        .await
+        .context("serving")?;
+        db.close().await.context("closing the database")?;
+        tracing::info!("stopped");
+        Ok(())
+    });
+    tracing::info!(%addr, %public_url, "listening");
+    Ok(Running {
+        addr,
+        public_url,
+        bootstrap_key,
+        shutdown: tx,
+        task,
+    })
+}

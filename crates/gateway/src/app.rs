@@ -1,0 +1,74 @@
+//! The composition root of the application services.
+
+use std::sync::Arc;
+
+use alloy_storage::Database;
+
+use crate::config::GatewayConfig;
+use crate::identity::{ApiKeyService, Authenticator, UserTokens};
+use crate::servers::ServerService;
+
+/// Every application service, sharing one database. Cheap to clone.
+#[derive(Clone)]
+pub struct Gateway {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    db: Database,
+    config: GatewayConfig,
+    api_keys: ApiKeyService,
+    user_tokens: UserTokens,
+    authenticator: Authenticator,
+    servers: ServerService,
+}
+
+impl Gateway {
+    /// Builds the services over a migrated database.
+    pub fn new(db: Database, config: GatewayConfig) -> Self {
+        let api_keys = ApiKeyService::new(db.clone(), config.key_recheck_interval);
+        let user_tokens = UserTokens::new(&config.jwt_secret, config.user_token_ttl);
+        let authenticator = Authenticator::new(api_keys.clone(), user_tokens.clone());
+        let servers = ServerService::new(db.clone(), config.public_url.clone());
+        Gateway {
+            inner: Arc::new(Inner {
+                db,
+                config,
+                api_keys,
+                user_tokens,
+                authenticator,
+                servers,
+            }),
+        }
+    }
+
+    /// The database.
+    pub fn db(&self) -> &Database {
+        &self.inner.db
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &GatewayConfig {
+        &self.inner.config
+    }
+
+    /// API keys: creation, verification, revocation.
+    pub fn api_keys(&self) -> &ApiKeyService {
+        &self.inner.api_keys
+    }
+
+    /// User tokens (JWT).
+    pub fn user_tokens(&self) -> &UserTokens {
+        &self.inner.user_tokens
+    }
+
+    /// Turns request credentials into a [`Caller`](crate::Caller).
+    pub fn authenticator(&self) -> &Authenticator {
+        &self.inner.authenticator
+    }
+
+    /// The server management API.
+    pub fn servers(&self) -> &ServerService {
+        &self.inner.servers
+    }
+}

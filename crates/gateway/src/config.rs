@@ -1,0 +1,39 @@
+//! Settings the application services need (the binary reads them from flags and environment).
+
+use std::time::Duration;
+
+/// Settings of a [`Gateway`](crate::Gateway).
+#[derive(Clone)]
+pub struct GatewayConfig {
+    /// Base of `url` and `accessUrl`, without a trailing slash (e.g. `https://mcp.example.com`).
+    pub public_url: String,
+    /// HS256 secret for user tokens.
+    pub jwt_secret: Vec<u8>,
+    /// Lifetime of a user token when the request names none.
+    pub user_token_ttl: Duration,
+    /// How long a verified API key is trusted before its row is read again; bounds how late
+    /// another replica notices a revocation.
+    pub key_recheck_interval: Duration,
+}
+
+impl std::fmt::Debug for GatewayConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GatewayConfig")
+            .field("public_url", &self.public_url)
+            .field("user_token_ttl", &self.user_token_ttl)
+            .field("key_recheck_interval", &self.key_recheck_interval)
+            .finish_non_exhaustive()
+    }
+}
+
+impl GatewayConfig {
+    /// Settings with defaults for everything but the public URL and the JWT secret.
+    pub fn new(public_url: impl Into<String>, jwt_secret: Vec<u8>) -> Self {
+        GatewayConfig {
+            public_url: public_url.into().trim_end_matches('/').to_owned(),
+            jwt_secret,
+            user_token_ttl: Duration::from_secs(3600),
+            key_recheck_interval: Duration::from_secs(5),
+        }
+    }
+}

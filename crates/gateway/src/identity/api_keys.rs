@@ -1,0 +1,246 @@
+//! API keys: argon2-hashed at rest, verified once per replica and then trusted from a cache.
+//!
+//! A presented key is found by the first 16 hex characters of its SHA-256 (so garbage keys
+//! cost a database read, not an argon2 computation), checked with argon2 once, and then
+//! remembered by its full SHA-256. A remembered key is re-read by ID (cheap) every
+//! `recheck` interval, so a revocation made elsewhere takes effect within that interval, and
+//! at once on the replica that revoked it.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use alloy_domain::ids::{generate_api_key, is_api_key_format};
+use alloy_domain::{ApiError, ErrorCode, FieldError};
+use alloy_storage::{ApiKeyRecord, Database, NewApiKey};
+use argon2::Argon2;
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use chrono::{DateTime, Utc};
+use dashmap::DashMap;
+use sha2::{Digest, Sha256};
+
+use crate::error::Error;
+
+/// A key just created: the only time the key itself is available.
+pub struct CreatedApiKey {
+    /// The key; show it once.
+    pub key: String,
+    /// Its stored record.
+    pub record: ApiKeyRecord,
+}
+
+#[derive(Clone)]
+struct VerifiedKey {
+    key_id: String,
+    account_id: String,
+    user_id: String,
+    expires_at: Option<DateTime<Utc>>,
+    checked_at: Instant,
+}
+
+/// Creates, verifies and revokes API keys.
+#[derive(Clone)]
+pub struct ApiKeyService {
+    db: Database,
+    recheck: Duration,
+    by_digest: Arc<DashMap<[u8; 32], VerifiedKey>>,
+    /// Keys known to be active, by ID, with when that was last read (user tokens check it).
+    active_ids: Arc<DashMap<String, Instant>>,
+}
+
+/// The identity an API key stands for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyIdentity {
+    /// Key ID.
+    pub key_id: String,
+    /// Account.
+    pub account_id: String,
+    /// Default user.
+    pub user_id: String,
+}
+
+fn lookup_of(digest: &[u8; 32]) -> String {
+    hex::encode(&digest[..8])
+}
+
+fn unauthorized() -> Error {
+    ApiError::unauthorized("Invalid or missing authentication").into()
+}
+
+impl ApiKeyService {
+    pub(crate) fn new(db: Database, recheck: Duration) -> Self {
+        ApiKeyService {
+            db,
+            recheck,
+            by_digest: Arc::new(DashMap::new()),
+            active_ids: Arc::new(DashMap::new()),
+        }
+    }
+
+    /// Creates an account-scoped key. With `key` given (bootstrap from a setting) that key is
+    /// stored; otherwise one is generated.
+    pub async fn create(
+        &self,
+        account_id: &str,
+        user_id: &str,
+        name: &str,
+        key: Option<String>,
+        expires_at: Option<DateTime<Utc>>,
+    ) -> Result<CreatedApiKey, Error> {
+        let key = key.unwrap_or_else(generate_api_key);
+        if !is_api_key_format(&key) {
+            return Err(ApiError::validation(FieldError::new(
+                ErrorCode::InvalidFormat,
+                "apiKey",
+                "pattern",
+                "^[A-Za-z0-9_-]{16,}$",
+                "API keys are at least 16 characters of letters, digits, underscores and hyphens",
+            ))
+            .into());
+        }
+        alloy_domain::ids::validate_user_id("userId", user_id)?;
+        let digest: [u8; 32] = Sha256::digest(key.as_bytes()).into();
+        let hash = {
+            let key = key.clone();
+            tokio::task::spawn_blocking(move || {
+                Argon2::default()
+                    .hash_password(key.as_bytes())
+                    .map(|h| h.to_string())
+                    .map_err(|e| Error::Internal(format!("argon2: {e}")))
+            })
+            .await
+            .map_err(|e| Error::Internal(format!("hashing task: {e}")))??
+        };
+        let record = self
+            .db
+            .api_keys()
+            .insert(NewApiKey {
+                id: uuid_like(),
+                account_id: account_id.to_owned(),
+                user_id: user_id.to_owned(),
+                name: name.to_owned(),
+                prefix: key.chars().take(10).collect(),
+                lookup: lookup_of(&digest),
+                hash,
+                expires_at,
+            })
+            .await?;
+        Ok(CreatedApiKey { key, record })
+    }
+
+    /// Verifies a presented key; `401` for anything but an active key.
+    pub async fn verify(&self, key: &str) -> Result<KeyIdentity, Error> {
+        if !is_api_key_format(key) {
+            return Err(unauthorized());
+        }
+        let digest: [u8; 32] = Sha256::digest(key.as_bytes()).into();
+        let now = Utc::now();
+        let cached = self.by_digest.get(&digest).map(|e| e.value().clone());
+        if let Some(mut hit) = cached {
+            if hit.expires_at.is_some_and(|e| e <= now) {
+                self.by_digest.remove(&digest);
+                return Err(unauthorized());
+            }
+            if hit.checked_at.elapsed() >= self.recheck {
+                match self.db.api_keys().get(&hit.key_id).await? {
+                    Some(r) if r.is_active(now) => {
+                        hit.checked_at = Instant::now();
+                        hit.expires_at = r.expires_at;
+                        self.by_digest.insert(digest, hit.clone());
+                    }
+                    _ => {
+                        self.forget(&hit.key_id);
+                        return Err(unauthorized());
+                    }
+                }
+            }
+            return Ok(KeyIdentity {
+                key_id: hit.key_id,
+                account_id: hit.account_id,
+                user_id: hit.user_id,
+            });
+        }
+        let candidates = self.db.api_keys().by_lookup(&lookup_of(&digest)).await?;
+        for record in candidates {
+            if !record.is_active(now) {
+                continue;
+            }
+            let hash = record.hash.clone();
+            let presented = key.to_owned();
+            let matches = tokio::task::spawn_blocking(move || {
+                PasswordHash::new(&hash)
+                    .map(|parsed| {
+                        Argon2::default()
+                            .verify_password(presented.as_bytes(), &parsed)
+                            .is_ok()
+                    })
+                    .unwrap_or(false)
+            })
+            .await
+            .map_err(|e| Error::Internal(format!("verification task: {e}")))?;
+            if matches {
+                self.by_digest.insert(
+                    digest,
+                    VerifiedKey {
+                        key_id: record.id.clone(),
+                        account_id: record.account_id.clone(),
+                        user_id: record.user_id.clone(),
+                        expires_at: record.expires_at,
+                        checked_at: Instant::now(),
+                    },
+                );
+                self.active_ids.insert(record.id.clone(), Instant::now());
+                return Ok(KeyIdentity {
+                    key_id: record.id,
+                    account_id: record.account_id,
+                    user_id: record.user_id,
+                });
+            }
+        }
+        Err(unauthorized())
+    }
+
+    /// Whether the key with this ID is still active (user tokens die with their key). Read
+    /// from the database at most once per recheck interval.
+    pub async fn is_active(&self, key_id: &str) -> Result<bool, Error> {
+        if let Some(at) = self.active_ids.get(key_id)
+            && at.elapsed() < self.recheck
+        {
+            return Ok(true);
+        }
+        let active = self
+            .db
+            .api_keys()
+            .get(key_id)
+            .await?
+            .is_some_and(|r| r.is_active(Utc::now()));
+        if active {
+            self.active_ids.insert(key_id.to_owned(), Instant::now());
+        } else {
+            self.forget(key_id);
+        }
+        Ok(active)
+    }
+
+    /// Revokes a key by ID; effective at once on this replica. `false` if no such key.
+    pub async fn revoke(&self, key_id: &str) -> Result<bool, Error> {
+        let found = self.db.api_keys().revoke(key_id).await?;
+        self.forget(key_id);
+        Ok(found)
+    }
+
+    /// Keys of one account or of all.
+    pub async fn list(&self, account_id: Option<&str>) -> Result<Vec<ApiKeyRecord>, Error> {
+        Ok(self.db.api_keys().list(account_id).await?)
+    }
+
+    fn forget(&self, key_id: &str) {
+        self.by_digest.retain(|_, v| v.key_id != key_id);
+        self.active_ids.remove(key_id);
+    }
+}
+
+/// A random 128-bit ID in hex.
+pub(crate) fn uuid_like() -> String {
+    hex::encode(rand::random::<[u8; 16]>())
+}

@@ -1,0 +1,52 @@
+//! Who is calling: API keys, user tokens, and the caller they resolve to.
+
+mod api_keys;
+mod authenticator;
+mod user_tokens;
+
+pub use api_keys::{ApiKeyService, CreatedApiKey};
+pub use authenticator::{AuthHeaders, Authenticator};
+pub use user_tokens::{IssuedUserToken, UserTokenClaims, UserTokens};
+
+/// An authenticated caller: one user within one account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    /// The account every read and write is confined to.
+    pub account_id: String,
+    /// The acting user (the key's owner, `x-alloy-userid`, or the user token's subject).
+    pub user_id: String,
+    /// The credential that proved it.
+    pub principal: Principal,
+}
+
+/// The credential a caller authenticated with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Principal {
+    /// An API key (by ID, never the key).
+    ApiKey {
+        /// Key ID.
+        key_id: String,
+    },
+    /// A user token issued under an API key.
+    UserToken {
+        /// The issuing key's ID.
+        key_id: String,
+        /// The token's unique ID.
+        token_id: String,
+    },
+}
+
+impl Caller {
+    /// The rate-limit bucket of this caller's credential.
+    pub fn rate_limit_key(&self) -> String {
+        match &self.principal {
+            Principal::ApiKey { key_id } => format!("key:{key_id}"),
+            Principal::UserToken { token_id, .. } => format!("jwt:{token_id}"),
+        }
+    }
+
+    /// Whether the caller used an API key (not a user token).
+    pub fn is_api_key(&self) -> bool {
+        matches!(self.principal, Principal::ApiKey { .. })
+    }
+}

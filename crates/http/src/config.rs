@@ -1,0 +1,34 @@
+//! Settings of the HTTP front end.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+/// Limits and trust settings of the HTTP server.
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    /// Largest request body accepted (the reference's 10 MB).
+    pub max_body_bytes: usize,
+    /// Time a client has to send its request headers.
+    pub header_read_timeout: Duration,
+    /// Time a client has to send its request body.
+    pub body_read_timeout: Duration,
+    /// Time in-flight requests get to finish at shutdown.
+    pub shutdown_grace: Duration,
+    /// Peers whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<IpAddr>,
+    /// `Origin` values accepted on the MCP endpoint (requests without `Origin` always pass).
+    pub allowed_origins: Vec<String>,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            max_body_bytes: 10 * 1024 * 1024,
+            header_read_timeout: Duration::from_secs(10),
+            body_read_timeout: Duration::from_secs(30),
+            shutdown_grace: Duration::from_secs(30),
+            trusted_proxies: Vec::new(),
+            allowed_origins: Vec::new(),
+        }
+    }
+}

@@ -1,0 +1,169 @@
+//! The server management API (`/api/servers…`) and user tokens (`/api/users/:userId/token`).
+
+use std::time::Duration;
+
+use alloy_domain::page::Page;
+use alloy_domain::{ApiError, ErrorCode, FieldError, coerce};
+use alloy_gateway::{AuthHeaders, Caller};
+use hyper::body::Incoming;
+use hyper::{Method, Request, StatusCode};
+use serde_json::{Value, json};
+
+use crate::rate_limit;
+use crate::request::{header_str, parse_json, query_pairs, read_body};
+use crate::respond::{self, HttpResponse};
+use crate::router::Route;
+use crate::server::{AppState, RequestContext};
+
+/// Longest and shortest user-token lifetime a request may ask for.
+const USER_TOKEN_TTL_SECS: std::ops::RangeInclusive<i64> = 60..=30 * 24 * 3600;
+
+/// Serves one management request: authenticate, rate-limit, dispatch.
+pub async fn handle(
+    state: &AppState,
+    ctx: &RequestContext,
+    route: Route,
+    req: Request<Incoming>,
+) -> HttpResponse {
+    let (parts, body) = req.into_parts();
+    let auth = AuthHeaders {
+        authorization: header_str(&parts.headers, "authorization"),
+        user_id: header_str(&parts.headers, "x-alloy-userid"),
+        user_token: header_str(&parts.headers, "x-alloy-user-token"),
+    };
+    let caller = match state.gateway.authenticator().authenticate(&auth).await {
+        Ok(c) => c,
+        Err(e) => {
+            // Failed attempts spend the client address's budget, so guessing is limited too.
+            let decision = state.limiter.check(&format!("ip:{}", ctx.client_ip)).await;
+            if !decision.allowed {
+                return rate_limit::management_refusal(&decision);
+            }
+            return respond::gateway_error(&e);
+        }
+    };
+    let decision = state.limiter.check(&caller.rate_limit_key()).await;
+    if !decision.allowed {
+        return rate_limit::management_refusal(&decision);
+    }
+    let mut resp = match serve(state, &caller, route, parts, body).await {
+        Ok(r) => r,
+        Err(e) => respond::gateway_error(&e),
+    };
+    rate_limit::write_headers(resp.headers_mut(), &decision);
+    resp
+}
+
+async fn json_body(
+    state: &AppState,
+    parts: &hyper::http::request::Parts,
+    body: Incoming,
+) -> Result<Value, ApiError> {
+    let bytes = read_body(
+        &parts.headers,
+        body,
+        state.config.max_body_bytes,
+        state.config.body_read_timeout,
+    )
+    .await?;
+    parse_json(&parts.headers, &bytes)
+}
+
+async fn serve(
+    state: &AppState,
+    caller: &Caller,
+    route: Route,
+    parts: hyper::http::request::Parts,
+    body: Incoming,
+) -> Result<HttpResponse, alloy_gateway::Error> {
+    let servers = state.gateway.servers();
+    Ok(match (route, &parts.method) {
+        (Route::Servers, &Method::POST) => {
+            let body = json_body(state, &parts, body).await?;
+            respond::json(StatusCode::CREATED, &servers.create(caller, &body).await?)
+        }
+        (Route::Servers, &Method::GET) => {
+            let pairs = query_pairs(parts.uri.query());
+            let page = Page::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
+            respond::json(StatusCode::OK, &servers.list(caller, page).await?)
+        }
+        (Route::Server(id), &Method::GET) => {
+            respond::json(StatusCode::OK, &servers.get(caller, &id).await?)
+        }
+        (Route::Server(id), &Method::PUT) => {
+            let body = json_body(state, &parts, body).await?;
+            respond::json(StatusCode::OK, &servers.update(caller, &id, &body).await?)
+        }
+        (Route::Server(id), &Method::DELETE) => {
+            respond::json(StatusCode::OK, &servers.delete(caller, &id).await?)
+        }
+        (Route::UserToken(user_id), &Method::POST) => {
+            let bytes = read_body(
+                &parts.headers,
+                body,
+                state.config.max_body_bytes,
+                state.config.body_read_timeout,
+            )
+            .await?;
+            let body = if bytes.iter().all(u8::is_ascii_whitespace) {
+                json!({})
+            } else {
+                parse_json(&parts.headers, &bytes)?
+            };
+            issue_user_token(state, caller, &user_id, &body)?
+        }
+        (route, _) => respond::method_not_allowed(route.allowed()),
+    })
+}
+
+/// `POST /api/users/:userId/token`: a user token for one user of the caller's account. Only an
+/// API key may issue one; a user token cannot mint others.
+fn issue_user_token(
+    state: &AppState,
+    caller: &Caller,
+    user_id: &str,
+    body: &Value,
+) -> Result<HttpResponse, alloy_gateway::Error> {
+    let alloy_gateway::Principal::ApiKey { key_id } = &caller.principal else {
+        return Err(ApiError::forbidden("Only an API key can issue user tokens").into());
+    };
+    alloy_domain::ids::validate_user_id("userId", user_id)?;
+    let obj = body.as_object().ok_or_else(|| {
+        FieldError::new(
+            ErrorCode::InvalidFormat,
+            "body",
+            "type",
+            "object",
+            "The request body must be a JSON object",
+        )
+    })?;
+    let tokens = state.gateway.user_tokens();
+    let ttl = match coerce::integer(obj, "expiresInSeconds")? {
+        None => tokens.default_ttl(),
+        Some(s) if !USER_TOKEN_TTL_SECS.contains(&s) => {
+            let (constraint, limit) = if s < *USER_TOKEN_TTL_SECS.start() {
+                ("min", *USER_TOKEN_TTL_SECS.start())
+            } else {
+                ("max", *USER_TOKEN_TTL_SECS.end())
+            };
+            return Err(FieldError::new(
+                ErrorCode::ValidationError,
+                "expiresInSeconds",
+                constraint,
+                limit,
+                "expiresInSeconds must be between 60 and 2592000 (30 days)",
+            )
+            .into());
+        }
+        Some(s) => Duration::from_secs(s.unsigned_abs()),
+    };
+    let issued = tokens.issue(&caller.account_id, user_id, key_id, ttl)?;
+    Ok(respond::json(
+        StatusCode::CREATED,
+        &json!({
+            "token": issued.token,
+            "expiresAt": alloy_gateway::servers::timestamp(issued.expires_at),
+            "userId": user_id,
+        }),
+    ))
+}

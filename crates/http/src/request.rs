@@ -1,0 +1,85 @@
+//! Reading requests: bounded bodies, JSON, query pairs, path segments and headers.
+
+use std::time::Duration;
+
+use alloy_domain::{ApiError, ErrorCode};
+use bytes::Bytes;
+use http_body_util::{BodyExt, Limited};
+use hyper::body::Incoming;
+use hyper::header::{self, HeaderMap};
+use serde_json::Value;
+
+/// Reads the body, refusing anything over `max` bytes (413) without reading it whole, and a
+/// client that does not finish sending within `timeout` (408).
+pub async fn read_body(
+    headers: &HeaderMap,
+    body: Incoming,
+    max: usize,
+    timeout: Duration,
+) -> Result<Bytes, ApiError> {
+    let too_large = || {
+        ApiError::new(
+            ErrorCode::PayloadTooLarge,
+            format!("Request body exceeds the {} MB limit", max / (1024 * 1024)),
+        )
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > max as u64) {
+        return Err(too_large());
+    }
+    match tokio::time::timeout(timeout, Limited::new(body, max).collect()).await {
+        Err(_) => Err(ApiError::new(
+            ErrorCode::RequestTimeout,
+            "Request body not received in time",
+        )),
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(too_large()),
+        Ok(Err(_)) => Err(ApiError::new(
+            ErrorCode::InvalidRequest,
+            "Request body could not be read",
+        )),
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+    }
+}
+
+/// Parses a JSON body (`400 INVALID_JSON` when it is not JSON). `Content-Type`, when sent, must
+/// be JSON.
+pub fn parse_json(headers: &HeaderMap, bytes: &[u8]) -> Result<Value, ApiError> {
+    if let Some(ct) = headers.get(header::CONTENT_TYPE) {
+        let ct = ct.to_str().unwrap_or("").to_ascii_lowercase();
+        let essence = ct.split(';').next().unwrap_or("").trim();
+        if essence != "application/json" && !essence.ends_with("+json") {
+            return Err(ApiError::new(
+                ErrorCode::InvalidRequest,
+                "Content-Type must be application/json",
+            ));
+        }
+    }
+    serde_json::from_slice(bytes).map_err(|e| {
+        ApiError::new(ErrorCode::InvalidJson, "Malformed JSON in request body").with_details(
+            serde_json::json!({ "line": e.line(), "column": e.column(), "message": e.to_string() }),
+        )
+    })
+}
+
+/// Decoded `key=value` pairs of a query string.
+pub fn query_pairs(query: Option<&str>) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(query.unwrap_or("").as_bytes())
+        .into_owned()
+        .collect()
+}
+
+/// A percent-decoded path segment; `None` if it does not decode to UTF-8.
+pub fn decode_segment(segment: &str) -> Option<String> {
+    percent_encoding::percent_decode_str(segment)
+        .decode_utf8()
+        .ok()
+        .map(|s| s.into_owned())
+}
+
+/// A header as a string, if present and visible ASCII.
+pub fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}

@@ -1,0 +1,80 @@
+//! Which route a method and path name.
+
+use hyper::Method;
+
+/// A route of the front end, with its decoded path parameters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Route {
+    /// `/healthz`
+    Health,
+    /// `/readyz`
+    Ready,
+    /// `/api/servers`
+    Servers,
+    /// `/api/servers/:serverId`
+    Server(String),
+    /// `/api/users/:userId/token`
+    UserToken(String),
+}
+
+impl Route {
+    /// Matches a path (without query). `None`: no such route. A segment that does not decode
+    /// to UTF-8 matches nothing.
+    pub fn parse(path: &str) -> Option<Route> {
+        let path = path
+            .strip_suffix('/')
+            .filter(|p| !p.is_empty())
+            .unwrap_or(path);
+        let segments: Vec<&str> = path.strip_prefix('/')?.split('/').collect();
+        let decode = crate::request::decode_segment;
+        match segments.as_slice() {
+            ["healthz"] => Some(Route::Health),
+            ["readyz"] => Some(Route::Ready),
+            ["api", "servers"] => Some(Route::Servers),
+            ["api", "servers", id] if !id.is_empty() => decode(id).map(Route::Server),
+            ["api", "users", user, "token"] if !user.is_empty() => {
+                decode(user).map(Route::UserToken)
+            }
+            _ => None,
+        }
+    }
+
+    /// The methods this route answers, for `405` and `Allow`.
+    pub fn allowed(&self) -> &'static str {
+        match self {
+            Route::Health | Route::Ready => "GET, HEAD",
+            Route::Servers => "GET, POST",
+            Route::Server(_) => "GET, PUT, DELETE",
+            Route::UserToken(_) => "POST",
+        }
+    }
+
+    /// Whether `method` is one this route answers.
+    pub fn allows(&self, method: &Method) -> bool {
+        self.allowed().split(", ").any(|m| m == method.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matches_routes() {
+        assert_eq!(Route::parse("/api/servers"), Some(Route::Servers));
+        assert_eq!(Route::parse("/api/servers/"), Some(Route::Servers));
+        assert_eq!(
+            Route::parse("/api/servers/abc-1"),
+            Some(Route::Server("abc-1".into()))
+        );
+        assert_eq!(
+            Route::parse("/api/users/a%20b/token"),
+            Some(Route::UserToken("a b".into()))
+        );
+        assert_eq!(Route::parse("/api/servers/a/b"), None);
+        assert_eq!(Route::parse("/nope"), None);
+        assert_eq!(Route::parse("/api/users/%ff/token"), None);
+        assert!(Route::Servers.allows(&Method::POST));
+        assert!(!Route::Servers.allows(&Method::DELETE));
+    }
+}

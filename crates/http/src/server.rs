@@ -1,0 +1,151 @@
+//! The accept loop, per-request dispatch, request logs and graceful shutdown.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Instant;
+
+use alloy_gateway::Gateway;
+use alloy_ratelimit::RateLimiter;
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper::{Method, Request};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+
+use crate::access_log::loggable_path;
+use crate::config::HttpConfig;
+use crate::respond::{self, HttpResponse};
+use crate::router::Route;
+use crate::{client_ip, health, management};
+
+/// Everything a request handler needs. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    /// The application services.
+    pub gateway: Gateway,
+    /// The rate limiter shared by both APIs.
+    pub limiter: Arc<dyn RateLimiter>,
+    /// Limits and trust settings.
+    pub config: Arc<HttpConfig>,
+}
+
+impl AppState {
+    /// State over a gateway and a limiter.
+    pub fn new(gateway: Gateway, limiter: Arc<dyn RateLimiter>, config: HttpConfig) -> Self {
+        AppState {
+            gateway,
+            limiter,
+            config: Arc::new(config),
+        }
+    }
+}
+
+/// What is known of a request before it is routed.
+#[derive(Debug, Clone)]
+pub struct RequestContext {
+    /// The client's address (see [`client_ip`](crate::client_ip)).
+    pub client_ip: IpAddr,
+}
+
+/// Serves `listener` until `shutdown` resolves, then stops accepting and waits (up to the
+/// configured grace period) for in-flight requests to finish.
+pub async fn run(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(state.config.header_read_timeout)
+        .keep_alive(true);
+    builder.http2().timer(TokioTimer::new());
+    let graceful = GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(pair) => pair,
+                Err(e) => {
+                    // Out of file descriptors and the like: back off instead of spinning.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let state = state.clone();
+        let service = service_fn(move |req| {
+            let state = state.clone();
+            async move { Ok::<_, Infallible>(handle(state, peer, req).await) }
+        });
+        let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+        let conn = graceful.watch(conn.into_owned());
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    tracing::info!("no longer accepting connections; finishing in-flight requests");
+    if tokio::time::timeout(state.config.shutdown_grace, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("shutdown grace period ended with requests still in flight");
+    }
+    Ok(())
+}
+
+async fn handle(state: AppState, peer: SocketAddr, req: Request<Incoming>) -> HttpResponse {
+    let started = Instant::now();
+    let method = req.method().clone();
+    let path = loggable_path(req.uri().path());
+    let ctx = RequestContext {
+        client_ip: client_ip::client_ip(peer.ip(), req.headers(), &state.config.trusted_proxies),
+    };
+    let resp = route(&state, &ctx, req).await;
+    tracing::info!(
+        target: "alloy::access",
+        method = %method,
+        path = %path,
+        status = resp.status().as_u16(),
+        latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+        client = %ctx.client_ip,
+        "request"
+    );
+    resp
+}
+
+async fn route(state: &AppState, ctx: &RequestContext, req: Request<Incoming>) -> HttpResponse {
+    let Some(route) = Route::parse(req.uri().path()) else {
+        let decision = state.limiter.check(&format!("ip:{}", ctx.client_ip)).await;
+        if !decision.allowed {
+            return crate::rate_limit::management_refusal(&decision);
+        }
+        return respond::route_not_found();
+    };
+    if !route.allows(req.method()) {
+        return respond::method_not_allowed(route.allowed());
+    }
+    let head = req.method() == Method::HEAD;
+    let resp = match route {
+        Route::Health => health::healthz(),
+        Route::Ready => health::readyz(state).await,
+        _ => management::handle(state, ctx, route, req).await,
+    };
+    if head { strip_body(resp) } else { resp }
+}
+
+fn strip_body(resp: HttpResponse) -> HttpResponse {
+    let (parts, _) = resp.into_parts();
+    hyper::Response::from_parts(parts, respond::full(bytes::Bytes::new()))
+}
