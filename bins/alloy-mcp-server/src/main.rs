@@ -126,6 +126,8 @@ async fn keys_command(store: StoreSettings, cmd: KeysCommand) -> anyhow::Result<
     let gateway = Gateway::new(
         db.clone(),
         GatewayConfig::new("http://localhost", vec![0u8; 32]),
+        alloy_connectors::Registry::empty(),
+        alloy_connectors::Executor::new(alloy_connectors::ExecutorConfig::default())?,
     );
     match cmd {
         KeysCommand::Create {

@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use alloy_connectors::{Executor, ExecutorConfig, Registry};
 use alloy_gateway::{Gateway, GatewayConfig};
 use alloy_http::{AppState, HttpConfig};
 use alloy_ratelimit::{Quota, limiter_from_url};
@@ -58,6 +59,31 @@ pub async fn open_database(store: &StoreSettings) -> anyhow::Result<Database> {
         .context("opening the database")
 }
 
+/// The connector registry (built-in catalog plus `ALLOY_CONNECTORS_PATH`) and the executor
+/// (with `ALLOY_CONNECTOR_BASE_URLS` overrides). A broken operator document is logged and
+/// skipped; the others load.
+pub fn connectors(serve: &ServeSettings) -> anyhow::Result<(Registry, Executor)> {
+    let (registry, errors) = Registry::load(true, &serve.connectors_path);
+    for e in &errors {
+        tracing::error!(error = %e, "connector document not loaded");
+    }
+    tracing::info!(connectors = registry.len(), "connector registry loaded");
+    let mut config = ExecutorConfig::default();
+    for entry in &serve.connector_base_urls {
+        let Some((id, url)) = entry.split_once('=') else {
+            anyhow::bail!(
+                "ALLOY_CONNECTOR_BASE_URLS entries are connectorId=baseUrl, got '{entry}'"
+            );
+        };
+        url::Url::parse(url.trim()).with_context(|| format!("base URL of connector {id}"))?;
+        config
+            .base_url_overrides
+            .insert(id.trim().to_owned(), url.trim().to_owned());
+    }
+    let executor = Executor::new(config).context("building the HTTP executor")?;
+    Ok((registry, executor))
+}
+
 /// Builds the application and starts serving.
 pub async fn start(store: StoreSettings, serve: ServeSettings) -> anyhow::Result<Running> {
     let db = open_database(&store).await?;
@@ -70,9 +96,12 @@ pub async fn start(store: StoreSettings, serve: ServeSettings) -> anyhow::Result
         .clone()
         .unwrap_or_else(|| format!("http://{addr}"));
     let jwt_secret = secrets::jwt_secret(serve.jwt_secret.as_deref(), &store.data_dir)?;
+    let (registry, executor) = connectors(&serve)?;
     let gateway = Gateway::new(
         db.clone(),
         GatewayConfig::new(public_url.clone(), jwt_secret),
+        registry,
+        executor,
     );
 
     let bootstrap_key = keys::bootstrap(&gateway, serve.bootstrap_api_key.clone())

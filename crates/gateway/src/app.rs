@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use alloy_connectors::{Executor, Registry};
 use alloy_storage::Database;
 
 use crate::config::GatewayConfig;
@@ -16,6 +17,8 @@ pub struct Gateway {
 
 struct Inner {
     db: Database,
+    registry: Arc<Registry>,
+    executor: Executor,
     config: GatewayConfig,
     api_keys: ApiKeyService,
     user_tokens: UserTokens,
@@ -24,8 +27,14 @@ struct Inner {
 }
 
 impl Gateway {
-    /// Builds the services over a migrated database.
-    pub fn new(db: Database, config: GatewayConfig) -> Self {
+    /// Builds the services over a migrated database, a connector registry and the executor
+    /// that calls the platforms.
+    pub fn new(
+        db: Database,
+        config: GatewayConfig,
+        registry: Registry,
+        executor: Executor,
+    ) -> Self {
         let api_keys = ApiKeyService::new(db.clone(), config.key_recheck_interval);
         let user_tokens = UserTokens::new(&config.jwt_secret, config.user_token_ttl);
         let authenticator = Authenticator::new(api_keys.clone(), user_tokens.clone());
@@ -33,6 +42,8 @@ impl Gateway {
         Gateway {
             inner: Arc::new(Inner {
                 db,
+                registry: Arc::new(registry),
+                executor,
                 config,
                 api_keys,
                 user_tokens,
@@ -45,6 +56,16 @@ impl Gateway {
     /// The database.
     pub fn db(&self) -> &Database {
         &self.inner.db
+    }
+
+    /// The connector registry.
+    pub fn registry(&self) -> &Registry {
+        &self.inner.registry
+    }
+
+    /// The executor that calls the platforms' APIs.
+    pub fn executor(&self) -> &Executor {
+        &self.inner.executor
     }
 
     /// The settings.

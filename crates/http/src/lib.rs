@@ -10,8 +10,10 @@
 mod access_log;
 mod client_ip;
 mod config;
+mod credentials;
 mod health;
 mod management;
+mod mcp;
 mod rate_limit;
 mod request;
 mod respond;

@@ -15,6 +15,27 @@ pub enum Route {
     Server(String),
     /// `/api/users/:userId/token`
     UserToken(String),
+    /// `/api/users/:userId` (deleting a user's data)
+    User(String),
+    /// `/api/credentials`
+    Credentials,
+    /// `/api/credentials/:credentialId`
+    Credential(String),
+    /// `/api/connectors/:connectorId/credential-metadata`
+    CredentialMetadata(String),
+    /// `/api/oauth-apps`
+    OAuthApps,
+    /// `/api/oauth-apps/:connectorId`
+    OAuthApp(String),
+    /// `/oauth/callback` (the provider redirects the browser here; no API authentication)
+    OAuthCallback,
+    /// `/mcp/:serverId` (API authentication) and `/mcp/:serverId/:accessToken`
+    Mcp {
+        /// The server named in the path.
+        server_id: String,
+        /// The access token of a token URL.
+        access_token: Option<String>,
+    },
 }
 
 impl Route {
@@ -46,6 +67,14 @@ impl Route {
             Route::Servers => "GET, POST",
             Route::Server(_) => "GET, PUT, DELETE",
             Route::UserToken(_) => "POST",
+            Route::User(_) => "DELETE",
+            Route::Credentials => "GET, POST",
+            Route::Credential(_) => "GET, DELETE",
+            Route::CredentialMetadata(_) => "GET",
+            Route::OAuthApps => "GET",
+            Route::OAuthApp(_) => "GET, PUT, DELETE",
+            Route::OAuthCallback => "GET",
+            Route::Mcp { .. } => "GET, POST, DELETE",
         }
     }
 

@@ -20,7 +20,7 @@ use crate::access_log::loggable_path;
 use crate::config::HttpConfig;
 use crate::respond::{self, HttpResponse};
 use crate::router::Route;
-use crate::{client_ip, health, management};
+use crate::{client_ip, credentials, health, management, mcp};
 
 /// Everything a request handler needs. Cheap to clone.
 #[derive(Clone)]
@@ -140,7 +140,17 @@ async fn route(state: &AppState, ctx: &RequestContext, req: Request<Incoming>) -
     let resp = match route {
         Route::Health => health::healthz(),
         Route::Ready => health::readyz(state).await,
-        _ => management::handle(state, ctx, route, req).await,
+        Route::Mcp { .. } => mcp::handle(state, ctx, route, req).await,
+        Route::User(_)
+        | Route::Credentials
+        | Route::Credential(_)
+        | Route::CredentialMetadata(_)
+        | Route::OAuthApps
+        | Route::OAuthApp(_)
+        | Route::OAuthCallback => credentials::handle(state, ctx, route, req).await,
+        Route::Servers | Route::Server(_) | Route::UserToken(_) => {
+            management::handle(state, ctx, route, req).await
+        }
     };
     if head { strip_body(resp) } else { resp }
 }
