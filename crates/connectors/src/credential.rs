@@ -45,7 +45,6 @@ impl CredentialMaterial {
     }
 
     /// A field that must be present and non-empty; the error names the field, not its value.
-    #[allow(dead_code)] // The executor (next step) injects with it.
     pub(crate) fn required_field(&self, name: &str) -> Result<&str, Error> {
         match self.field(name) {
             Some(v) if !v.is_empty() => Ok(v),
@@ -217,7 +216,6 @@ impl Connector {
 
     /// The scheme a credential of this type uses for `action`; `None` when the action (or the
     /// whole connector) needs no authentication.
-    #[allow(dead_code)] // The executor (next step) injects with it.
     pub(crate) fn scheme_for(
         &self,
         action: &Action,

@@ -9,17 +9,24 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+#[cfg(feature = "test-util")]
+pub mod testing;
+
 pub mod catalog;
 mod credential;
 mod error;
+mod executor;
 mod model;
 pub mod openapi;
+pub mod pagination;
 mod registry;
+mod request;
 mod schema;
 mod validation;
 
 pub use credential::{AuthTypeMetadata, CredentialField, CredentialMaterial, OAuthMetadata};
 pub use error::{Error, LoadError, ParameterError};
+pub use executor::{ActionResponse, ExecuteOptions, Executor, ExecutorConfig};
 pub use model::{
     Action, ApiKeyLocation, AuthScheme, AuthSchemeKind, AuthType, BodyEncoding, Connector,
     ErrorConvention, OAuthScope, Pagination, Parameter, ParameterLocation, RequestBody, Resource,

@@ -354,6 +354,9 @@ pub struct RequestBody {
     pub schema: Value,
     /// The body schema's top-level properties, as parameters callers pass at the top level.
     pub fields: Vec<Parameter>,
+    /// Form fields whose media-type `encoding` says `style: deepObject` (arrays as `k[0]=v`).
+    #[serde(skip)]
+    pub(crate) deep_object_fields: Vec<String>,
     #[serde(skip)]
     pub(crate) compiled: Schema,
 }

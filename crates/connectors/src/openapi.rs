@@ -573,12 +573,23 @@ impl<'a> Loader<'a> {
         let mut fields = Vec::new();
         let mut seen = HashSet::new();
         collect_fields(&schema, required, &mut fields, &mut seen);
+        let deep_object_fields = media
+            .get("encoding")
+            .and_then(Value::as_object)
+            .map(|enc| {
+                enc.iter()
+                    .filter(|(_, e)| e.get("style").and_then(Value::as_str) == Some("deepObject"))
+                    .map(|(k, _)| k.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
         Ok(RequestBody {
             content_type: content_type.clone(),
             encoding,
             required,
             schema,
             fields,
+            deep_object_fields,
             compiled,
         })
     }
