@@ -3,10 +3,12 @@
 use std::sync::Arc;
 
 use alloy_connectors::{Executor, Registry};
+use alloy_mcp_protocol::Dispatcher;
 use alloy_storage::Database;
 
 use crate::config::GatewayConfig;
 use crate::identity::{ApiKeyService, Authenticator, UserTokens};
+use crate::mcp::McpContext;
 use crate::servers::ServerService;
 
 /// Every application service, sharing one database. Cheap to clone.
@@ -24,6 +26,7 @@ struct Inner {
     user_tokens: UserTokens,
     authenticator: Authenticator,
     servers: ServerService,
+    mcp: Dispatcher<McpContext>,
 }
 
 impl Gateway {
@@ -49,6 +52,7 @@ impl Gateway {
                 user_tokens,
                 authenticator,
                 servers,
+                mcp: crate::mcp::dispatcher(),
             }),
         }
     }
@@ -86,6 +90,11 @@ impl Gateway {
     /// Turns request credentials into a [`Caller`](crate::Caller).
     pub fn authenticator(&self) -> &Authenticator {
         &self.inner.authenticator
+    }
+
+    /// The MCP dispatcher (tools and protocol methods).
+    pub fn mcp(&self) -> &Dispatcher<McpContext> {
+        &self.inner.mcp
     }
 
     /// The server management API.

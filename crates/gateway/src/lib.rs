@@ -10,6 +10,7 @@ mod app;
 mod config;
 mod error;
 pub mod identity;
+pub mod mcp;
 pub mod servers;
 
 pub use app::Gateway;
