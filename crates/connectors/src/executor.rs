@@ -60,6 +60,33 @@ impl Default for ExecutorConfig {
     }
 }
 
+/// Parses a base URL override setting, `id=url` pairs separated by commas
+/// (`github=https://ghe.example.com/api/v3,jira=https://jira.internal`). Whitespace around
+/// items is ignored; an item without `=`, with an invalid connector ID or a URL that is not
+/// absolute http(s) is an error naming it.
+pub fn parse_base_url_overrides(value: &str) -> Result<HashMap<String, String>, Error> {
+    let mut out = HashMap::new();
+    for item in value.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+        let (id, url) = item
+            .split_once('=')
+            .ok_or_else(|| Error::Config(format!("`{item}` is not of the form id=url")))?;
+        let (id, url) = (id.trim(), url.trim());
+        if !crate::openapi::is_valid_connector_id(id) {
+            return Err(Error::Config(format!("`{id}` is not a valid connector ID")));
+        }
+        match Url::parse(url) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {}
+            _ => {
+                return Err(Error::Config(format!(
+                    "base URL for `{id}` is not an absolute http(s) URL"
+                )));
+            }
+        }
+        out.insert(id.to_owned(), url.to_owned());
+    }
+    Ok(out)
+}
+
 /// Per-call options.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ExecuteOptions {
@@ -637,6 +664,18 @@ mod tests {
         assert_eq!(decode_body(&h, b"[1]"), json!([1]));
         h.insert(CONTENT_TYPE, "application/json".parse().unwrap());
         assert_eq!(decode_body(&h, b"not json"), json!("not json"));
+    }
+
+    #[test]
+    fn override_settings_parse() {
+        let m = parse_base_url_overrides(" github=https://ghe.local/api/v3 , jira=http://j:8080,")
+            .unwrap();
+        assert_eq!(m["github"], "https://ghe.local/api/v3");
+        assert_eq!(m["jira"], "http://j:8080");
+        assert!(parse_base_url_overrides("").unwrap().is_empty());
+        assert!(parse_base_url_overrides("github").is_err());
+        assert!(parse_base_url_overrides("GitHub=https://x").is_err());
+        assert!(parse_base_url_overrides("github=ftp://x").is_err());
     }
 
     #[test]

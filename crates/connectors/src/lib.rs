@@ -26,7 +26,9 @@ mod validation;
 
 pub use credential::{AuthTypeMetadata, CredentialField, CredentialMaterial, OAuthMetadata};
 pub use error::{Error, LoadError, ParameterError};
-pub use executor::{ActionResponse, ExecuteOptions, Executor, ExecutorConfig};
+pub use executor::{
+    ActionResponse, ExecuteOptions, Executor, ExecutorConfig, parse_base_url_overrides,
+};
 pub use model::{
     Action, ApiKeyLocation, AuthScheme, AuthSchemeKind, AuthType, BodyEncoding, Connector,
     ErrorConvention, OAuthScope, Pagination, Parameter, ParameterLocation, RequestBody, Resource,
