@@ -53,7 +53,13 @@ pub struct Connector {
 impl Connector {
     /// The action with this ID.
     pub fn action(&self, action_id: &str) -> Option<&Action> {
-        self.action_index.get(action_id).map(|&i| &self.actions[i])
+        // The index is built at load time; `actions` is public, so fall back to a scan should a
+        // caller have changed the list since.
+        self.action_index
+            .get(action_id)
+            .and_then(|&i| self.actions.get(i))
+            .filter(|a| a.id == action_id)
+            .or_else(|| self.actions.iter().find(|a| a.id == action_id))
     }
 
     /// The actions of one resource, in document order.
