@@ -12,6 +12,7 @@ mod error;
 pub mod identity;
 pub mod mcp;
 pub mod servers;
+pub mod shaping;
 
 pub use app::Gateway;
 pub use config::GatewayConfig;
