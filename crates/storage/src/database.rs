@@ -11,7 +11,8 @@ use crate::crypto::SecretBox;
 use crate::error::Error;
 use crate::migration::Migrator;
 use crate::repo::{
-    accounts::AccountRepository, api_keys::ApiKeyRepository, servers::ServerRepository,
+    accounts::AccountRepository, api_keys::ApiKeyRepository, credentials::CredentialRepository,
+    oauth::OAuthAppRepository, oauth::OAuthStateRepository, servers::ServerRepository,
 };
 
 /// Which database engine is behind a [`Database`].
@@ -136,5 +137,25 @@ impl Database {
     /// Servers.
     pub fn servers(&self) -> ServerRepository {
         ServerRepository::new(self.conn.clone(), self.secrets.clone())
+    }
+
+    /// End users' platform credentials.
+    pub fn credentials(&self) -> CredentialRepository {
+        CredentialRepository::new(self.conn.clone(), self.secrets.clone())
+    }
+
+    /// Accounts' OAuth apps.
+    pub fn oauth_apps(&self) -> OAuthAppRepository {
+        OAuthAppRepository::new(self.conn.clone(), self.secrets.clone())
+    }
+
+    /// OAuth authorizations in progress.
+    pub fn oauth_states(&self) -> OAuthStateRepository {
+        OAuthStateRepository::new(self.conn.clone(), self.secrets.clone())
+    }
+
+    /// The connection pool (for maintenance such as key rotation).
+    pub(crate) fn connection(&self) -> &DatabaseConnection {
+        &self.conn
     }
 }

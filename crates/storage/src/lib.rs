@@ -14,13 +14,23 @@ mod entity;
 mod error;
 mod migration;
 mod repo;
+mod rotation;
 
 pub use crypto::{KEY_LEN, SecretBox};
 pub use database::{Backend, Database};
 pub use error::Error;
 pub use repo::accounts::{AccountRecord, AccountRepository};
 pub use repo::api_keys::{ApiKeyRecord, ApiKeyRepository, NewApiKey};
+pub use repo::credentials::{
+    CredentialRecord, CredentialRepository, CredentialStatus, NewCredential, RefreshedSecret,
+    SecretFields,
+};
+pub use repo::oauth::{
+    ConsumedState, NewOAuthApp, NewOAuthState, OAuthAppRecord, OAuthAppRepository,
+    OAuthStateRecord, OAuthStateRepository,
+};
 pub use repo::servers::{NewServerRecord, ServerChanges, ServerRecord, ServerRepository};
+pub use rotation::ResealReport;
 
 /// Result of a storage operation.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -2,6 +2,8 @@
 
 pub mod accounts;
 pub mod api_keys;
+pub mod credentials;
+pub mod oauth;
 pub mod servers;
 
 use chrono::{DateTime, SubsecRound, Utc};

@@ -1,6 +1,7 @@
 //! Repository tests, each run against SQLite and against PostgreSQL.
 
 mod api_keys;
+mod credentials;
 mod servers;
 
 use alloy_storage::testing::TestDatabase;
