@@ -16,8 +16,15 @@ pub struct HttpConfig {
     pub shutdown_grace: Duration,
     /// Peers whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<IpAddr>,
-    /// `Origin` values accepted on the MCP endpoint (requests without `Origin` always pass).
+    /// `Origin` values accepted on the MCP endpoint besides the public URL's own origin
+    /// (requests without `Origin` always pass).
     pub allowed_origins: Vec<String>,
+    /// Base URL clients reach the server at (`ALLOY_PUBLIC_URL`); its origin is always
+    /// accepted and its host is an accepted `Host`.
+    pub public_url: Option<String>,
+    /// Whether the listener is bound to a loopback address: then `Host` must name a loopback
+    /// host (or the public URL's host), which defeats DNS rebinding.
+    pub bound_to_loopback: bool,
 }
 
 impl Default for HttpConfig {
@@ -29,6 +36,8 @@ impl Default for HttpConfig {
             shutdown_grace: Duration::from_secs(30),
             trusted_proxies: Vec::new(),
             allowed_origins: Vec::new(),
+            public_url: None,
+            bound_to_loopback: true,
         }
     }
 }

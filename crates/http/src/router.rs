@@ -56,6 +56,31 @@ impl Route {
             ["api", "users", user, "token"] if !user.is_empty() => {
                 decode(user).map(Route::UserToken)
             }
+            ["api", "users", user] if !user.is_empty() => decode(user).map(Route::User),
+            ["api", "credentials"] => Some(Route::Credentials),
+            ["api", "credentials", id] if !id.is_empty() => decode(id).map(Route::Credential),
+            ["api", "connectors", id, "credential-metadata"] if !id.is_empty() => {
+                decode(id).map(Route::CredentialMetadata)
+            }
+            ["api", "oauth-apps"] => Some(Route::OAuthApps),
+            ["api", "oauth-apps", id] if !id.is_empty() => decode(id).map(Route::OAuthApp),
+            ["oauth", "callback"] => Some(Route::OAuthCallback),
+            // `/mcp` alone names its server with `x-mcp-server-id`.
+            ["mcp"] => Some(Route::Mcp {
+                server_id: String::new(),
+                access_token: None,
+            }),
+            ["mcp", id] if !id.is_empty() => decode(id).map(|server_id| Route::Mcp {
+                server_id,
+                access_token: None,
+            }),
+            ["mcp", id, token] if !id.is_empty() && !token.is_empty() => {
+                let server_id = decode(id)?;
+                decode(token).map(|t| Route::Mcp {
+                    server_id,
+                    access_token: Some(t),
+                })
+            }
             _ => None,
         }
     }
@@ -101,6 +126,25 @@ mod tests {
             Some(Route::UserToken("a b".into()))
         );
         assert_eq!(Route::parse("/api/servers/a/b"), None);
+        assert_eq!(
+            Route::parse("/mcp/srv-1/mcp_token_x"),
+            Some(Route::Mcp {
+                server_id: "srv-1".into(),
+                access_token: Some("mcp_token_x".into())
+            })
+        );
+        assert_eq!(
+            Route::parse("/mcp/srv-1"),
+            Some(Route::Mcp {
+                server_id: "srv-1".into(),
+                access_token: None
+            })
+        );
+        assert_eq!(
+            Route::parse("/api/credentials/abc"),
+            Some(Route::Credential("abc".into()))
+        );
+        assert_eq!(Route::parse("/oauth/callback"), Some(Route::OAuthCallback));
         assert_eq!(Route::parse("/nope"), None);
         assert_eq!(Route::parse("/api/users/%ff/token"), None);
         assert!(Route::Servers.allows(&Method::POST));

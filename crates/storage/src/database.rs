@@ -134,6 +134,11 @@ impl Database {
         ApiKeyRepository::new(self.conn.clone())
     }
 
+    /// MCP sessions.
+    pub fn mcp_sessions(&self) -> crate::repo::mcp_sessions::McpSessionRepository {
+        crate::repo::mcp_sessions::McpSessionRepository::new(self.conn.clone())
+    }
+
     /// Servers.
     pub fn servers(&self) -> ServerRepository {
         ServerRepository::new(self.conn.clone(), self.secrets.clone())

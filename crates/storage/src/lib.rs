@@ -25,6 +25,7 @@ pub use repo::credentials::{
     CredentialRecord, CredentialRepository, CredentialStatus, NewCredential, RefreshedSecret,
     SecretFields,
 };
+pub use repo::mcp_sessions::{McpSessionRecord, McpSessionRepository};
 pub use repo::oauth::{
     ConsumedState, NewOAuthApp, NewOAuthState, OAuthAppRecord, OAuthAppRepository,
     OAuthStateRecord, OAuthStateRepository,

@@ -27,6 +27,11 @@ pub enum Principal {
         /// Key ID.
         key_id: String,
     },
+    /// A server's access token (the token URL of the MCP endpoint).
+    AccessToken {
+        /// The server the token belongs to.
+        server_id: String,
+    },
     /// A user token issued under an API key.
     UserToken {
         /// The issuing key's ID.
@@ -41,7 +46,14 @@ impl Caller {
     pub fn rate_limit_key(&self) -> String {
         match &self.principal {
             Principal::ApiKey { key_id } => format!("key:{key_id}"),
-            Principal::UserToken { token_id, .. } => format!("jwt:{token_id}"),
+            // All tokens of one subject share a bucket: minting more tokens buys no budget.
+            Principal::UserToken { .. } => {
+                use sha2::Digest;
+                let subject =
+                    sha2::Sha256::digest(format!("{}\0{}", self.account_id, self.user_id));
+                format!("jwt:{}", hex::encode(&subject[..12]))
+            }
+            Principal::AccessToken { server_id } => format!("token:{server_id}"),
         }
     }
 

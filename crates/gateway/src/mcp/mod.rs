@@ -1,6 +1,8 @@
 //! The MCP side of the gateway: the context every tool call runs in, the eight tools, and the
 //! dispatcher the HTTP transport hands parsed messages to.
 
+pub mod access;
+pub mod sessions;
 pub mod tools;
 
 use alloy_mcp_protocol::{Dispatcher, Implementation};

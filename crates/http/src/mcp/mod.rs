@@ -1,21 +1,154 @@
-//! The MCP endpoint: Streamable HTTP transport over `/mcp/:serverId[/:accessToken]`.
+//! The MCP endpoint: Streamable HTTP over `/mcp/:serverId[/:accessToken]`.
+//!
+//! Every request is checked in the same order: `Origin`/`Host` (DNS rebinding), credentials
+//! and server visibility, the rate limit, then the method. POST carries JSON-RPC; under the
+//! session revisions (2025-03-26, 2025-06-18, 2025-11-25) `initialize` opens a session stored
+//! in the shared database and later requests must name it; under 2026-07-28 each request
+//! stands alone. GET answers 405 (the server never pushes messages), DELETE ends a session.
 
-use alloy_domain::ApiError;
-use hyper::Request;
+mod origin;
+mod post;
+mod reply;
+
+use alloy_domain::{ApiError, ErrorCode};
+use alloy_gateway::AuthHeaders;
+use alloy_gateway::mcp::McpContext;
+use alloy_gateway::mcp::access::McpAuth;
+use alloy_gateway::mcp::sessions::session_error;
 use hyper::body::Incoming;
+use hyper::header::HeaderValue;
+use hyper::{Method, Request, StatusCode};
 
-use crate::respond::{self, HttpResponse};
+use crate::rate_limit;
+use crate::request::header_str;
+use crate::respond::HttpResponse;
 use crate::router::Route;
 use crate::server::{AppState, RequestContext};
 
-/// Serves one MCP request.
+/// The session header.
+pub const SESSION_HEADER: &str = "mcp-session-id";
+
+/// Serves one request to the MCP endpoint.
 pub async fn handle(
-    _state: &AppState,
-    _ctx: &RequestContext,
-    _route: Route,
-    _req: Request<Incoming>,
+    state: &AppState,
+    ctx: &RequestContext,
+    route: Route,
+    req: Request<Incoming>,
 ) -> HttpResponse {
-    respond::error(&ApiError::not_found(
-        "The MCP endpoint is not available yet",
-    ))
+    let Route::Mcp {
+        server_id,
+        access_token,
+    } = route
+    else {
+        return crate::respond::route_not_found();
+    };
+    if let Err(refusal) = origin::check(req.headers(), &state.config) {
+        let message = match refusal {
+            origin::Refusal::Origin => "Origin not allowed",
+            origin::Refusal::Host => "Host not allowed",
+        };
+        return reply::failure(&ApiError::forbidden(message));
+    }
+    let headers = req.headers();
+    let server_id = match (server_id.is_empty(), header_str(headers, "x-mcp-server-id")) {
+        (true, Some(h)) => h.to_owned(),
+        (false, Some(h)) if h != server_id => {
+            return reply::failure(&ApiError::new(
+                ErrorCode::InvalidRequest,
+                "x-mcp-server-id does not match the server in the URL",
+            ));
+        }
+        (true, None) => {
+            return reply::failure(&ApiError::not_found("No server named: use /mcp/:serverId"));
+        }
+        _ => server_id,
+    };
+    let auth = McpAuth {
+        server_id: &server_id,
+        access_token: access_token.as_deref(),
+        headers: AuthHeaders {
+            authorization: header_str(headers, "authorization"),
+            user_id: header_str(headers, "x-alloy-userid"),
+            user_token: header_str(headers, "x-alloy-user-token"),
+        },
+    };
+    let (server, caller) = match state.gateway.mcp_access(&auth).await {
+        Ok(pair) => pair,
+        Err(e) => {
+            let decision = state.limiter.check(&format!("ip:{}", ctx.client_ip)).await;
+            if !decision.allowed {
+                return rate_limit::mcp_refusal(&decision);
+            }
+            if e.is_internal() {
+                tracing::error!(error = %e, "MCP access check failed");
+            }
+            return reply::failure(&e.to_api_error());
+        }
+    };
+    let decision = state.limiter.check(&caller.rate_limit_key()).await;
+    if !decision.allowed {
+        return rate_limit::mcp_refusal(&decision);
+    }
+    let mcp = McpContext {
+        gateway: state.gateway.clone(),
+        caller,
+        server,
+        credential_id: header_str(headers, "x-credential-id").map(str::to_owned),
+        redirect_uri: header_str(headers, "x-redirect-uri").map(str::to_owned),
+    };
+    let mut resp = match *req.method() {
+        Method::POST => post::handle(state, mcp, req).await,
+        Method::GET => get(state, &mcp, &req).await,
+        Method::DELETE => delete(state, &mcp, &req).await,
+        _ => crate::respond::method_not_allowed("GET, POST, DELETE"),
+    };
+    rate_limit::write_headers(resp.headers_mut(), &decision);
+    resp
+}
+
+/// GET would open a stream for server-initiated messages; this server sends none, so the
+/// answer is 405 as the transport allows.
+async fn get(_state: &AppState, _mcp: &McpContext, req: &Request<Incoming>) -> HttpResponse {
+    let accepts_sse = header_str(req.headers(), "accept")
+        .is_some_and(|a| a.to_ascii_lowercase().contains("text/event-stream"));
+    if !accepts_sse {
+        return reply::failure(&ApiError::new(
+            ErrorCode::NotAcceptable,
+            "GET requires Accept: text/event-stream",
+        ));
+    }
+    let mut resp = reply::failure(&ApiError::new(
+        ErrorCode::MethodNotAllowed,
+        "This server does not push messages: no GET stream. Use POST.",
+    ));
+    resp.headers_mut().insert(
+        hyper::header::ALLOW,
+        HeaderValue::from_static("POST, DELETE"),
+    );
+    resp
+}
+
+/// DELETE ends the session named by `Mcp-Session-Id`.
+async fn delete(state: &AppState, mcp: &McpContext, req: &Request<Incoming>) -> HttpResponse {
+    let Some(session_id) = header_str(req.headers(), SESSION_HEADER) else {
+        return reply::failure(&ApiError::new(
+            ErrorCode::InvalidRequest,
+            "Mcp-Session-Id header is required",
+        ));
+    };
+    match state
+        .gateway
+        .end_mcp_session(session_id, &mcp.server, &mcp.caller)
+        .await
+    {
+        Ok(true) => {
+            let mut resp = hyper::Response::new(crate::respond::full(bytes::Bytes::new()));
+            *resp.status_mut() = StatusCode::NO_CONTENT;
+            resp
+        }
+        Ok(false) => reply::failure(&session_error(
+            alloy_gateway::mcp::sessions::SessionRefusal::Unknown,
+        )),
+        Err(e) => crate::respond::gateway_error(&e),
+    }
 }

@@ -3,6 +3,7 @@
 pub mod account;
 pub mod api_key;
 pub mod credential;
+pub mod mcp_session;
 pub mod oauth_app;
 pub mod oauth_state;
 pub mod server;

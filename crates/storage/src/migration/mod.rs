@@ -4,6 +4,7 @@ use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
 mod m0001_initial;
 mod m0002_credentials;
+mod m0003_mcp_sessions;
 
 /// All migrations of the project.
 pub struct Migrator;
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m0001_initial::Migration),
             Box::new(m0002_credentials::Migration),
+            Box::new(m0003_mcp_sessions::Migration),
         ]
     }
 }

@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod api_keys;
 pub mod credentials;
+pub mod mcp_sessions;
 pub mod oauth;
 pub mod servers;
 

@@ -1,0 +1,128 @@
+//! Who may use an MCP server, and as which user.
+//!
+//! Two ways in: the token URL (`/mcp/:serverId/:accessToken`), where the token is the
+//! credential, and API authentication (`/mcp/:serverId` with an API key or user token). A
+//! private server serves only its owner; a public one serves any user of its account, chosen by
+//! `x-alloy-user-token` or `x-alloy-userid`. The server's `users` restriction applies last.
+
+use alloy_domain::ApiError;
+use alloy_domain::ids::validate_user_id;
+use alloy_storage::ServerRecord;
+use chrono::Utc;
+
+use crate::app::Gateway;
+use crate::error::Error;
+use crate::identity::{AuthHeaders, Caller, Principal};
+
+/// How a request to the MCP endpoint identifies itself.
+pub struct McpAuth<'a> {
+    /// The server named by the path (or `x-mcp-server-id`).
+    pub server_id: &'a str,
+    /// The access token of a token URL.
+    pub access_token: Option<&'a str>,
+    /// The API-authentication headers (and `x-alloy-userid` / `x-alloy-user-token` on token URLs).
+    pub headers: AuthHeaders<'a>,
+}
+
+fn bad_token() -> Error {
+    ApiError::unauthorized("Invalid or expired server access token").into()
+}
+
+impl Gateway {
+    /// Resolves an MCP request to its server and acting user, or the error to answer with:
+    /// 401 for a wrong or expired token or bad API credentials, 404 for a server the caller
+    /// cannot see, 403 for a user the server does not serve.
+    pub async fn mcp_access(&self, auth: &McpAuth<'_>) -> Result<(ServerRecord, Caller), Error> {
+        match auth.access_token {
+            Some(token) => self.token_access(auth, token).await,
+            None => self.api_access(auth).await,
+        }
+    }
+
+    async fn token_access(
+        &self,
+        auth: &McpAuth<'_>,
+        token: &str,
+    ) -> Result<(ServerRecord, Caller), Error> {
+        if !token.starts_with(alloy_domain::ids::ACCESS_TOKEN_PREFIX) {
+            return Err(bad_token());
+        }
+        let server = self
+            .db()
+            .servers()
+            .by_access_token(token)
+            .await?
+            .ok_or_else(bad_token)?;
+        if server.server_id != auth.server_id {
+            return Err(bad_token());
+        }
+        if server.token_expires_at.is_some_and(|e| e <= Utc::now()) {
+            return Err(ApiError::unauthorized("The server access token has expired").into());
+        }
+        let mut user_id = server.user_id.clone();
+        if let Some(user_token) = auth.headers.user_token {
+            let caller = self
+                .authenticator()
+                .authenticate(&AuthHeaders {
+                    user_token: Some(user_token),
+                    ..Default::default()
+                })
+                .await?;
+            if caller.account_id != server.account_id {
+                return Err(
+                    ApiError::unauthorized("The user token belongs to another account").into(),
+                );
+            }
+            user_id = caller.user_id;
+        }
+        if let Some(requested) = auth.headers.user_id {
+            validate_user_id("x-alloy-userid", requested)?;
+            if auth.headers.user_token.is_some() && requested != user_id {
+                return Err(
+                    ApiError::forbidden("x-alloy-userid does not match the user token").into(),
+                );
+            }
+            user_id = requested.to_owned();
+        }
+        let caller = Caller {
+            account_id: server.account_id.clone(),
+            user_id,
+            principal: Principal::AccessToken {
+                server_id: server.server_id.clone(),
+            },
+        };
+        admit(server, caller)
+    }
+
+    async fn api_access(&self, auth: &McpAuth<'_>) -> Result<(ServerRecord, Caller), Error> {
+        let caller = self.authenticator().authenticate(&auth.headers).await?;
+        let not_found = || -> Error {
+            ApiError::not_found(format!("Server '{}' not found", auth.server_id)).into()
+        };
+        let server = self
+            .db()
+            .servers()
+            .get(auth.server_id)
+            .await?
+            .ok_or_else(not_found)?;
+        if server.account_id != caller.account_id {
+            return Err(not_found());
+        }
+        if !server.is_public && server.user_id != caller.user_id {
+            // Another user's private server does not exist for them, as on the management API.
+            return Err(not_found());
+        }
+        admit(server, caller)
+    }
+}
+
+/// The visibility and `users` rules, once the server and the acting user are known.
+fn admit(server: ServerRecord, caller: Caller) -> Result<(ServerRecord, Caller), Error> {
+    if !server.is_public && caller.user_id != server.user_id {
+        return Err(ApiError::forbidden("This server is private to its owner").into());
+    }
+    if !server.restrictions.allows_user(&caller.user_id) {
+        return Err(ApiError::forbidden("This user may not use this server").into());
+    }
+    Ok((server, caller))
+}

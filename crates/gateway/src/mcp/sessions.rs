@@ -1,0 +1,77 @@
+//! Sessions of the session-based MCP revisions, stored in the shared database so that every
+//! replica honours every session.
+
+use alloy_domain::ApiError;
+use alloy_mcp_protocol::ProtocolVersion;
+use alloy_storage::ServerRecord;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+use crate::app::Gateway;
+use crate::error::Error;
+use crate::identity::Caller;
+
+/// Why a session ID was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionRefusal {
+    /// No such session, or it ended: the client must initialize again (HTTP 404).
+    Unknown,
+}
+
+impl Gateway {
+    /// Opens a session on `server` for `caller`; returns the `Mcp-Session-Id` value.
+    pub async fn open_mcp_session(
+        &self,
+        server: &ServerRecord,
+        caller: &Caller,
+        revision: ProtocolVersion,
+    ) -> Result<String, Error> {
+        // 256 random bits, visible ASCII as the transport requires.
+        let id = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
+        self.db()
+            .mcp_sessions()
+            .open(&id, &server.server_id, &caller.user_id, revision.as_str())
+            .await?;
+        Ok(id)
+    }
+
+    /// The revision of an open session of `server` and `caller`. Any other session — unknown,
+    /// ended, another server's or another user's — is [`SessionRefusal::Unknown`].
+    pub async fn mcp_session(
+        &self,
+        session_id: &str,
+        server: &ServerRecord,
+        caller: &Caller,
+    ) -> Result<Result<ProtocolVersion, SessionRefusal>, Error> {
+        let Some(s) = self.db().mcp_sessions().get(session_id).await? else {
+            return Ok(Err(SessionRefusal::Unknown));
+        };
+        let user_key = alloy_storage::McpSessionRepository::user_key(&caller.user_id);
+        if s.ended_at.is_some() || s.server_id != server.server_id || s.user_key != user_key {
+            return Ok(Err(SessionRefusal::Unknown));
+        }
+        ProtocolVersion::parse(&s.protocol_version)
+            .map(Ok)
+            .ok_or_else(|| {
+                Error::Internal(format!("stored session revision {}", s.protocol_version))
+            })
+    }
+
+    /// Ends a session of `server`; `false` if there was no open one.
+    pub async fn end_mcp_session(
+        &self,
+        session_id: &str,
+        server: &ServerRecord,
+        caller: &Caller,
+    ) -> Result<bool, Error> {
+        match self.mcp_session(session_id, server, caller).await? {
+            Ok(_) => Ok(self.db().mcp_sessions().end(session_id).await?),
+            Err(_) => Ok(false),
+        }
+    }
+}
+
+/// The error object of a refused session.
+pub fn session_error(_: SessionRefusal) -> ApiError {
+    ApiError::not_found("Session not found or ended; send initialize to open a new one")
+}

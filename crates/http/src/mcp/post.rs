@@ -1,0 +1,203 @@
+//! POST on the MCP endpoint: one JSON-RPC message (or a 2025-03-26 batch) per request.
+
+use alloy_domain::{ApiError, ErrorCode};
+use alloy_gateway::mcp::McpContext;
+use alloy_gateway::mcp::sessions::session_error;
+use alloy_mcp_protocol::{
+    ErrorObject, METHOD_HEADER, Message, MirroredHeaders, NAME_HEADER, PROTOCOL_VERSION_HEADER,
+    ProtocolVersion, Reply, RequestMeta, Response, check_mirrored_headers, meta,
+    negotiated_revision,
+};
+use hyper::body::Incoming;
+use hyper::header::HeaderValue;
+use hyper::{HeaderMap, Request, StatusCode};
+
+use super::SESSION_HEADER;
+use super::reply::{self, Encoding};
+use crate::request::{header_str, read_body};
+use crate::respond::{self, HttpResponse};
+use crate::server::AppState;
+
+/// Serves a POST.
+pub async fn handle(state: &AppState, mcp: McpContext, req: Request<Incoming>) -> HttpResponse {
+    let (parts, body) = req.into_parts();
+    let headers = &parts.headers;
+    let accept = header_str(headers, "accept")
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if !accept.contains("text/event-stream") {
+        return reply::failure(&ApiError::new(
+            ErrorCode::NotAcceptable,
+            "Not Acceptable: the Accept header must include application/json and text/event-stream",
+        ));
+    }
+    let encoding = if accept.contains("application/json") {
+        Encoding::Json
+    } else {
+        Encoding::EventStream
+    };
+    if let Some(ct) = header_str(headers, "content-type") {
+        let essence = ct
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        if essence != "application/json" {
+            return reply::failure(&ApiError::new(
+                ErrorCode::InvalidRequest,
+                "Content-Type must be application/json",
+            ));
+        }
+    }
+    let bytes = match read_body(
+        headers,
+        body,
+        state.config.max_body_bytes,
+        state.config.body_read_timeout,
+    )
+    .await
+    {
+        Ok(b) => b,
+        Err(e) => return reply::failure(&e),
+    };
+    let message = match alloy_mcp_protocol::parse(&bytes) {
+        Ok(m) => m,
+        Err(response) => return reply::protocol_failure(StatusCode::BAD_REQUEST, &response),
+    };
+    let header_version = header_str(headers, PROTOCOL_VERSION_HEADER);
+    if is_stateless(header_version, &message) {
+        return stateless(&mcp, headers, message, encoding).await;
+    }
+    if let Message::Request(request) = &message
+        && request.method == "initialize"
+    {
+        return initialize(&mcp, message.clone(), encoding).await;
+    }
+    if let Err(error) = ProtocolVersion::from_header(header_version) {
+        return reply::protocol_failure(StatusCode::BAD_REQUEST, &reply::error_response(error));
+    }
+    let Some(session_id) = header_str(headers, SESSION_HEADER) else {
+        return reply::failure(&ApiError::new(
+            ErrorCode::InvalidRequest,
+            "Bad Request: Mcp-Session-Id header is required (send initialize first), or use protocol version 2026-07-28",
+        ));
+    };
+    let revision = match mcp
+        .gateway
+        .mcp_session(session_id, &mcp.server, &mcp.caller)
+        .await
+    {
+        Ok(Ok(revision)) => revision,
+        Ok(Err(refusal)) => return reply::failure(&session_error(refusal)),
+        Err(e) => return respond::gateway_error(&e),
+    };
+    match mcp.gateway.mcp().dispatch(message, revision, &mcp).await {
+        None => accepted(),
+        Some(reply) => reply::answer(StatusCode::OK, &reply, encoding),
+    }
+}
+
+/// 2026-07-28 is named by the header, or (without the header) by the request's own `_meta`.
+fn is_stateless(header_version: Option<&str>, message: &Message) -> bool {
+    match header_version {
+        Some(v) => ProtocolVersion::parse(v).is_some_and(ProtocolVersion::is_stateless),
+        None => match message {
+            Message::Request(r) => r
+                .params_object()
+                .and_then(|p| p.get("_meta"))
+                .and_then(|m| m.get(meta::PROTOCOL_VERSION_KEY))
+                .and_then(|v| v.as_str())
+                .and_then(ProtocolVersion::parse)
+                .is_some_and(ProtocolVersion::is_stateless),
+            _ => false,
+        },
+    }
+}
+
+fn accepted() -> HttpResponse {
+    let mut resp = hyper::Response::new(respond::full(bytes::Bytes::new()));
+    *resp.status_mut() = StatusCode::ACCEPTED;
+    resp
+}
+
+/// `initialize`: negotiate the revision, answer, and open a session on success.
+async fn initialize(mcp: &McpContext, message: Message, encoding: Encoding) -> HttpResponse {
+    let Message::Request(request) = &message else {
+        return accepted();
+    };
+    let revision = match negotiated_revision(request) {
+        Ok(r) => r,
+        Err(error) => {
+            let response = Response::error(Some(request.id.clone()), error);
+            return reply::answer(StatusCode::OK, &response, encoding);
+        }
+    };
+    let Some(Reply::Single(response)) = mcp.gateway.mcp().dispatch(message, revision, mcp).await
+    else {
+        return accepted();
+    };
+    let session = if response.error_object().is_none() {
+        match mcp
+            .gateway
+            .open_mcp_session(&mcp.server, &mcp.caller, revision)
+            .await
+        {
+            Ok(id) => Some(id),
+            Err(e) => return respond::gateway_error(&e),
+        }
+    } else {
+        None
+    };
+    let mut resp = reply::answer(StatusCode::OK, &response, encoding);
+    if let Some(id) = session.and_then(|id| HeaderValue::from_str(&id).ok()) {
+        resp.headers_mut().insert(SESSION_HEADER, id);
+    }
+    resp
+}
+
+/// A 2026-07-28 request: mirrored headers and `_meta` checked (400 when wrong), no session.
+async fn stateless(
+    mcp: &McpContext,
+    headers: &HeaderMap,
+    message: Message,
+    encoding: Encoding,
+) -> HttpResponse {
+    if let Message::Request(request) = &message {
+        let mirrored = MirroredHeaders {
+            protocol_version: headers
+                .get(PROTOCOL_VERSION_HEADER)
+                .map(HeaderValue::as_bytes),
+            method: headers.get(METHOD_HEADER).map(HeaderValue::as_bytes),
+            name: headers.get(NAME_HEADER).map(HeaderValue::as_bytes),
+        };
+        let checked = check_mirrored_headers(request, &mirrored)
+            .and_then(|()| RequestMeta::from_request(request))
+            .and_then(|m| m.revision());
+        if let Err(error) = checked {
+            let response = Response::error(Some(request.id.clone()), error);
+            return reply::protocol_failure(StatusCode::BAD_REQUEST, &response);
+        }
+    }
+    match mcp
+        .gateway
+        .mcp()
+        .dispatch(message, ProtocolVersion::V2026_07_28, mcp)
+        .await
+    {
+        None => accepted(),
+        Some(Reply::Single(response)) => {
+            let status = match response.error_object().map(|e| e.code) {
+                Some(ErrorObject::METHOD_NOT_FOUND) => StatusCode::NOT_FOUND,
+                Some(
+                    ErrorObject::HEADER_MISMATCH
+                    | ErrorObject::UNSUPPORTED_PROTOCOL_VERSION
+                    | ErrorObject::MISSING_REQUIRED_CLIENT_CAPABILITY,
+                ) => StatusCode::BAD_REQUEST,
+                _ => StatusCode::OK,
+            };
+            reply::answer(status, &response, encoding)
+        }
+        Some(reply) => reply::answer(StatusCode::OK, &reply, encoding),
+    }
+}
