@@ -7,6 +7,7 @@ use alloy_mcp_protocol::Dispatcher;
 use alloy_storage::Database;
 
 use crate::config::GatewayConfig;
+use crate::credentials::CredentialService;
 use crate::identity::{ApiKeyService, Authenticator, UserTokens};
 use crate::mcp::McpContext;
 use crate::servers::ServerService;
@@ -26,6 +27,7 @@ struct Inner {
     user_tokens: UserTokens,
     authenticator: Authenticator,
     servers: ServerService,
+    credentials: CredentialService,
     mcp: Dispatcher<McpContext>,
 }
 
@@ -42,16 +44,24 @@ impl Gateway {
         let user_tokens = UserTokens::new(&config.jwt_secret, config.user_token_ttl);
         let authenticator = Authenticator::new(api_keys.clone(), user_tokens.clone());
         let servers = ServerService::new(db.clone(), config.public_url.clone());
+        let registry = Arc::new(registry);
+        let credentials = CredentialService::new(
+            db.clone(),
+            registry.clone(),
+            executor.clone(),
+            &config.public_url,
+        );
         Gateway {
             inner: Arc::new(Inner {
                 db,
-                registry: Arc::new(registry),
+                registry,
                 executor,
                 config,
                 api_keys,
                 user_tokens,
                 authenticator,
                 servers,
+                credentials,
                 mcp: crate::mcp::dispatcher(),
             }),
         }
@@ -100,5 +110,10 @@ impl Gateway {
     /// The server management API.
     pub fn servers(&self) -> &ServerService {
         &self.inner.servers
+    }
+
+    /// End users' credentials and the OAuth 2.0 flow.
+    pub fn credentials(&self) -> &CredentialService {
+        &self.inner.credentials
     }
 }

@@ -9,6 +9,7 @@
 pub mod actions;
 mod app;
 mod config;
+pub mod credentials;
 mod error;
 pub mod identity;
 pub mod mcp;
