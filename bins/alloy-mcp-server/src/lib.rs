@@ -6,6 +6,7 @@
 #![warn(missing_docs)]
 
 pub mod keys;
+pub mod rotation;
 pub mod secrets;
 pub mod settings;
 pub mod startup;

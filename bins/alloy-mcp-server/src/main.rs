@@ -33,6 +33,9 @@ enum Command {
     /// Manage API keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Re-seal every stored secret under ALLOY_ENCRYPTION_KEY, opening the old values with
+    /// ALLOY_PREVIOUS_ENCRYPTION_KEYS. Servers keep running meanwhile (see docs/credentials.md).
+    RotateEncryptionKey,
 }
 
 #[derive(Debug, Subcommand)]
@@ -101,6 +104,18 @@ async fn main() -> anyhow::Result<()> {
         None => serve(cli.store, cli.serve).await,
         Some(Command::Serve(settings)) => serve(cli.store, *settings).await,
         Some(Command::Keys(cmd)) => keys_command(cli.store, cmd).await,
+        Some(Command::RotateEncryptionKey) => {
+            let report = alloy_mcp_server::rotation::rotate(&cli.store).await?;
+            println!(
+                "re-sealed {} value(s): {} server token(s), {} credential(s), {} OAuth app                  secret(s), {} pending authorization(s)",
+                report.total(),
+                report.server_tokens,
+                report.credentials,
+                report.oauth_apps,
+                report.oauth_states
+            );
+            Ok(())
+        }
     }
 }
 

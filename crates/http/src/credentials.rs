@@ -1,23 +1,286 @@
 //! Credential, OAuth-app and user-data endpoints (`/api/credentials…`, `/api/oauth-apps…`,
-//! `/api/users/:userId`, `/oauth/callback`).
+//! `/api/connectors/:connectorId/credential-metadata`, `/api/users/:userId`) and the OAuth
+//! callback (`/oauth/callback`), which the provider sends the user's browser to without API
+//! authentication: the single-use `state` is what identifies the flow.
 
-use alloy_domain::{ApiError, ErrorCode};
-use hyper::Request;
+use alloy_domain::page::Page;
+use alloy_domain::{ApiError, ErrorCode, FieldError};
+use alloy_gateway::credentials::{CallbackOutcome, NewCredentialRequest};
+use alloy_gateway::{AuthHeaders, Caller};
 use hyper::body::Incoming;
+use hyper::header::{self, HeaderValue};
+use hyper::{Method, Request, Response, StatusCode};
+use serde_json::{Map, Value};
 
+use crate::rate_limit;
+use crate::request::{header_str, parse_json, query_pairs, read_body};
 use crate::respond::{self, HttpResponse};
 use crate::router::Route;
 use crate::server::{AppState, RequestContext};
 
+/// Fields a `POST /api/credentials` body may have.
+const CREATE_FIELDS: &[&str] = &["connectorId", "authenticationType", "fields", "redirectUri"];
+
 /// Serves one credential-related request.
 pub async fn handle(
-    _state: &AppState,
-    _ctx: &RequestContext,
-    _route: Route,
-    _req: Request<Incoming>,
+    state: &AppState,
+    ctx: &RequestContext,
+    route: Route,
+    req: Request<Incoming>,
 ) -> HttpResponse {
-    respond::error(&ApiError::new(
-        ErrorCode::NotFound,
-        "Credential endpoints are not available yet",
-    ))
+    if route == Route::OAuthCallback {
+        return callback(state, ctx, req).await;
+    }
+    let (parts, body) = req.into_parts();
+    let auth = AuthHeaders {
+        authorization: header_str(&parts.headers, "authorization"),
+        user_id: header_str(&parts.headers, "x-alloy-userid"),
+        user_token: header_str(&parts.headers, "x-alloy-user-token"),
+    };
+    let caller = match state.gateway.authenticator().authenticate(&auth).await {
+        Ok(c) => c,
+        Err(e) => {
+            // Failed attempts spend the client address's budget, so guessing is limited too.
+            let decision = state.limiter.check(&format!("ip:{}", ctx.client_ip)).await;
+            if !decision.allowed {
+                return rate_limit::management_refusal(&decision);
+            }
+            return respond::gateway_error(&e);
+        }
+    };
+    let decision = state.limiter.check(&caller.rate_limit_key()).await;
+    if !decision.allowed {
+        return rate_limit::management_refusal(&decision);
+    }
+    let mut resp = match serve(state, &caller, route, parts, body).await {
+        Ok(r) => r,
+        Err(e) => respond::gateway_error(&e),
+    };
+    rate_limit::write_headers(resp.headers_mut(), &decision);
+    resp
+}
+
+async fn json_body(
+    state: &AppState,
+    parts: &hyper::http::request::Parts,
+    body: Incoming,
+) -> Result<Value, ApiError> {
+    let bytes = read_body(
+        &parts.headers,
+        body,
+        state.config.max_body_bytes,
+        state.config.body_read_timeout,
+    )
+    .await?;
+    parse_json(&parts.headers, &bytes)
+}
+
+async fn serve(
+    state: &AppState,
+    caller: &Caller,
+    route: Route,
+    parts: hyper::http::request::Parts,
+    body: Incoming,
+) -> Result<HttpResponse, alloy_gateway::Error> {
+    let credentials = state.gateway.credentials();
+    let apps = credentials.oauth_apps();
+    Ok(match (route, &parts.method) {
+        (Route::Credentials, &Method::GET) => {
+            let pairs = query_pairs(parts.uri.query());
+            let page = Page::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
+            let connector = pairs
+                .iter()
+                .find(|(k, _)| k == "connectorId")
+                .map(|(_, v)| v.as_str())
+                .filter(|v| !v.is_empty());
+            respond::json(
+                StatusCode::OK,
+                &credentials.list_page(caller, connector, page).await?,
+            )
+        }
+        (Route::Credentials, &Method::POST) => {
+            let header_redirect = header_str(&parts.headers, "x-redirect-uri").map(str::to_owned);
+            let body = json_body(state, &parts, body).await?;
+            let request = create_request(&body, header_redirect)?;
+            let oauth = request.authentication_type == "oauth2";
+            let created = credentials.create(caller, request).await?;
+            // A key-like credential exists now; an OAuth one only after the user consents.
+            let status = if oauth {
+                StatusCode::OK
+            } else {
+                StatusCode::CREATED
+            };
+            respond::json(status, &created)
+        }
+        (Route::Credential(id), &Method::GET) => {
+            respond::json(StatusCode::OK, &credentials.get(caller, &id).await?)
+        }
+        (Route::Credential(id), &Method::DELETE) => {
+            respond::json(StatusCode::OK, &credentials.delete(caller, &id).await?)
+        }
+        (Route::CredentialMetadata(connector), &Method::GET) => {
+            respond::json(StatusCode::OK, &credentials.metadata(&connector)?)
+        }
+        (Route::User(user), &Method::DELETE) => respond::json(
+            StatusCode::OK,
+            &credentials.delete_user_data(caller, &user).await?,
+        ),
+        (Route::OAuthApps, &Method::GET) => {
+            respond::json(StatusCode::OK, &apps.list(caller).await?)
+        }
+        (Route::OAuthApp(connector), &Method::GET) => {
+            respond::json(StatusCode::OK, &apps.get(caller, &connector).await?)
+        }
+        (Route::OAuthApp(connector), &Method::PUT) => {
+            let body = json_body(state, &parts, body).await?;
+            respond::json(StatusCode::OK, &apps.put(caller, &connector, &body).await?)
+        }
+        (Route::OAuthApp(connector), &Method::DELETE) => {
+            respond::json(StatusCode::OK, &apps.delete(caller, &connector).await?)
+        }
+        (route, _) => respond::method_not_allowed(route.allowed()),
+    })
+}
+
+fn invalid(
+    code: ErrorCode,
+    field: &str,
+    constraint: &str,
+    value: Value,
+    message: &str,
+) -> ApiError {
+    ApiError::validation(FieldError::new(code, field, constraint, value, message))
+}
+
+fn required_string(body: &Map<String, Value>, name: &str) -> Result<String, ApiError> {
+    match body.get(name) {
+        Some(Value::String(s)) if !s.trim().is_empty() => Ok(s.trim().to_owned()),
+        None | Some(Value::Null) => Err(invalid(
+            ErrorCode::MissingRequiredField,
+            name,
+            "required",
+            Value::Bool(true),
+            &format!("'{name}' is required"),
+        )),
+        Some(Value::String(_)) => Err(invalid(
+            ErrorCode::ValueTooShort,
+            name,
+            "minLength",
+            Value::from(1),
+            &format!("'{name}' must not be empty"),
+        )),
+        Some(_) => Err(invalid(
+            ErrorCode::InvalidFormat,
+            name,
+            "type",
+            Value::from("string"),
+            &format!("'{name}' must be a string"),
+        )),
+    }
+}
+
+/// Reads a `POST /api/credentials` body; `redirectUri` falls back to `x-redirect-uri`.
+fn create_request(
+    body: &Value,
+    header_redirect: Option<String>,
+) -> Result<NewCredentialRequest, ApiError> {
+    let Some(body) = body.as_object() else {
+        return Err(invalid(
+            ErrorCode::InvalidFormat,
+            "body",
+            "type",
+            Value::from("object"),
+            "The request body must be a JSON object",
+        ));
+    };
+    if let Some(unknown) = body.keys().find(|k| !CREATE_FIELDS.contains(&k.as_str())) {
+        let shown: String = unknown.chars().take(64).collect();
+        return Err(invalid(
+            ErrorCode::ValidationError,
+            &shown,
+            "unknown",
+            Value::from(CREATE_FIELDS),
+            &format!(
+                "Unknown field '{shown}'; accepted: {}",
+                CREATE_FIELDS.join(", ")
+            ),
+        ));
+    }
+    let fields = match body.get("fields") {
+        None | Some(Value::Null) => Map::new(),
+        Some(Value::Object(m)) => m.clone(),
+        Some(_) => {
+            return Err(invalid(
+                ErrorCode::InvalidFormat,
+                "fields",
+                "type",
+                Value::from("object"),
+                "'fields' must be an object",
+            ));
+        }
+    };
+    let redirect_uri = match body.get("redirectUri") {
+        None | Some(Value::Null) => header_redirect.filter(|h| !h.trim().is_empty()),
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(_) => {
+            return Err(invalid(
+                ErrorCode::InvalidFormat,
+                "redirectUri",
+                "type",
+                Value::from("string"),
+                "'redirectUri' must be a string",
+            ));
+        }
+    };
+    Ok(NewCredentialRequest {
+        connector_id: required_string(body, "connectorId")?,
+        authentication_type: required_string(body, "authenticationType")?,
+        fields,
+        redirect_uri,
+    })
+}
+
+/// `GET /oauth/callback`: rate-limited per client address (there is no caller yet).
+async fn callback(state: &AppState, ctx: &RequestContext, req: Request<Incoming>) -> HttpResponse {
+    let decision = state.limiter.check(&format!("ip:{}", ctx.client_ip)).await;
+    if !decision.allowed {
+        return rate_limit::management_refusal(&decision);
+    }
+    let pairs = query_pairs(req.uri().query());
+    let outcome = state.gateway.credentials().oauth_callback(&pairs).await;
+    let mut resp = match outcome {
+        CallbackOutcome::Redirect { location } => match HeaderValue::from_str(&location) {
+            Ok(value) => {
+                let mut resp = Response::new(respond::full(bytes::Bytes::new()));
+                *resp.status_mut() = StatusCode::FOUND;
+                resp.headers_mut().insert(header::LOCATION, value);
+                resp
+            }
+            Err(_) => page(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "The authorization finished, but the redirect address is unusable.".to_owned(),
+            ),
+        },
+        CallbackOutcome::Page { status, message } => page(
+            StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
+            message,
+        ),
+    };
+    // The URL that led here carries the authorization code: keep it out of caches and of
+    // the Referer of whatever the browser loads next.
+    let headers = resp.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+    rate_limit::write_headers(headers, &decision);
+    resp
+}
+
+fn page(status: StatusCode, message: String) -> HttpResponse {
+    let mut resp = Response::new(respond::full(format!("{message}\n")));
+    *resp.status_mut() = status;
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    resp
 }
