@@ -3,12 +3,21 @@
 //!
 //! A blocked connector or action never appears in what these functions list, and naming one
 //! is `FORBIDDEN`; an ID that names nothing is `CONNECTOR_NOT_FOUND` / `ACTION_NOT_FOUND`.
+//! [`execute`] adds, in this order: the timeout's range, the parameters (before any credential
+//! is looked up, so that a bad call is corrected first), the credential, the upstream call with
+//! one OAuth refresh and retry after a 401, and the shaping of the answer.
 
-use alloy_connectors::{Action, Connector, Registry};
+use alloy_connectors::{
+    Action, AuthType, Connector, CredentialMaterial, ExecuteOptions, ParameterLocation, Registry,
+};
 use alloy_domain::{ApiError, ErrorCode, Restrictions};
-use serde_json::json;
+use serde_json::{Value, json};
 
+use crate::app::Gateway;
+use crate::credentials::connector_error;
 use crate::error::Error;
+use crate::identity::Caller;
+use crate::shaping::shape_action_result;
 
 /// The connectors a server allows, sorted by ID; only those of `category` (any case) when
 /// given.
@@ -94,23 +103,126 @@ pub fn action<'a>(
     Ok((connector, action))
 }
 
-/// The API error for a failure of the connector engine. Configuration and loading failures
-/// are internal: their text is for the logs only.
-pub fn connector_error(e: alloy_connectors::Error) -> Error {
-    let code = e.code();
-    if code == ErrorCode::InternalError {
-        return Error::Internal(e.to_string());
-    }
-    let message = match &e {
-        alloy_connectors::Error::ConnectorNotFound(id) => format!(
-            "Connector '{id}' does not exist; list_connectors_alloy lists the available ones"
-        ),
-        other => other.to_string(),
+/// One `execute_action_alloy` call.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExecuteRequest {
+    /// The connector.
+    pub connector_id: String,
+    /// The action.
+    pub action_id: String,
+    /// The action's flat parameters object.
+    pub parameters: Value,
+    /// The credential to use (the `credentialId` argument, else `x-credential-id`); the
+    /// caller's newest usable credential for the connector when `None`.
+    pub credential_id: Option<String>,
+    /// Time for the whole upstream call in milliseconds (1,000–300,000; default 30,000).
+    pub timeout_ms: Option<u64>,
+}
+
+/// Executes an action for `caller` under a server's `restrictions` and returns the upstream
+/// answer, shaped ([`crate::shaping`]).
+pub async fn execute(
+    gateway: &Gateway,
+    caller: &Caller,
+    restrictions: &Restrictions,
+    request: &ExecuteRequest,
+) -> Result<Value, Error> {
+    let (connector, action) = action(
+        gateway.registry(),
+        restrictions,
+        &request.connector_id,
+        &request.action_id,
+    )?;
+    let options = ExecuteOptions::from_timeout_ms(request.timeout_ms).map_err(connector_error)?;
+    check_parameters(connector, action, &request.parameters)?;
+    let credentials = gateway.credentials();
+    let resolved = match credentials
+        .resolve(caller, &connector.id, request.credential_id.as_deref())
+        .await
+    {
+        Ok(resolved) => Some(resolved),
+        // An action that needs no authentication runs without a credential (one is still
+        // used when there is one: it may fill the server URL or path parameters).
+        Err(e) if request.credential_id.is_none() && !needs_credential(connector, action) => {
+            if error_code(&e) != Some(ErrorCode::CredentialNotFound) {
+                return Err(e);
+            }
+            None
+        }
+        Err(e) => return Err(e),
     };
-    let details = e.details();
-    let mut error = ApiError::new(code, message);
-    if !details.is_null() {
-        error = error.with_details(details);
+    let material = match &resolved {
+        Some(r) => r.material.clone(),
+        None => CredentialMaterial::new(AuthType::ApiKey, std::iter::empty::<(String, String)>()),
+    };
+    let executor = gateway.executor();
+    let first = executor
+        .execute(connector, action, &request.parameters, &material, options)
+        .await;
+    let response = match (first, &resolved) {
+        (Err(e), Some(r))
+            if e.is_upstream_unauthorized() && r.material.auth_type == AuthType::OAuth2 =>
+        {
+            // The token may have been revoked or rotated early: refresh once and try again.
+            let refreshed = credentials
+                .refresh_after_unauthorized(caller, &r.credential_id)
+                .await?;
+            executor
+                .execute(connector, action, &request.parameters, &refreshed, options)
+                .await
+        }
+        (other, _) => other,
     }
-    Error::Api(error)
+    .map_err(connector_error)?;
+    Ok(shape_action_result(action, response.body))
+}
+
+fn error_code(e: &Error) -> Option<ErrorCode> {
+    match e {
+        Error::Api(api) => Some(api.code),
+        _ => None,
+    }
+}
+
+/// Whether calling `action` needs the user's credential.
+pub fn needs_credential(connector: &Connector, action: &Action) -> bool {
+    !connector.auth_schemes.is_empty() && action.security.as_ref().is_none_or(|s| !s.is_empty())
+}
+
+/// Checks the parameters before a credential is looked up. A required path parameter that a
+/// credential field may fill (Twilio's `AccountSid`) is left to the executor, which checks
+/// again with the credential.
+fn check_parameters(
+    connector: &Connector,
+    action: &Action,
+    parameters: &Value,
+) -> Result<(), Error> {
+    let Err(e) = action.validate_parameters(parameters) else {
+        return Ok(());
+    };
+    if let alloy_connectors::Error::Validation(p) = &e
+        && p.constraint == "required"
+        && action
+            .parameter(&p.parameter)
+            .is_some_and(|param| param.location == ParameterLocation::Path)
+        && credential_fields(connector).any(|f| f == p.parameter)
+    {
+        return Ok(());
+    }
+    Err(connector_error(e))
+}
+
+/// Names of the credential fields that can fill a missing path parameter: the server URL's
+/// variables and the document's extra credential fields.
+pub fn credential_fields(connector: &Connector) -> impl Iterator<Item = &str> {
+    connector
+        .server_variables
+        .iter()
+        .map(|v| v.name.as_str())
+        .chain(
+            connector
+                .extra_credential_fields
+                .iter()
+                .map(|f| f.name.as_str()),
+        )
 }

@@ -94,7 +94,6 @@ impl Arguments {
     }
 
     /// An object argument (`null` counts as absent).
-    #[allow(dead_code)] // TEMP: execute_action_alloy
     pub(crate) fn optional_object(&self, name: &str) -> Result<Option<&Map<String, Value>>, Error> {
         match self.map.get(name) {
             None | Some(Value::Null) => Ok(None),
@@ -108,7 +107,6 @@ impl Arguments {
         }
     }
 
-    #[allow(dead_code)] // TEMP: execute_action_alloy
     /// An integer argument within `min..=max`; an integer written as a string (`"5000"`) or
     /// with a zero fraction (`5000.0`) is accepted, as the reference coerces.
     pub(crate) fn optional_integer(

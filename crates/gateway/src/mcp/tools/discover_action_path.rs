@@ -18,7 +18,7 @@ use serde_json::{Map, Value, json};
 use super::arguments::{Arguments, MAX_ID_CHARS};
 use super::get_action_details::required_parameters;
 use super::{connector_id_schema, output_schema, respond};
-use crate::actions::{allowed_actions, connector};
+use crate::actions::{allowed_actions, connector, needs_credential};
 use crate::error::Error;
 use crate::mcp::McpContext;
 use crate::shaping::first_sentence;
@@ -562,11 +562,6 @@ fn plan(connector: &Connector, actions: &[&Action], goal_text: &str) -> Value {
         "steps": steps,
         "alternatives": alternatives,
     })
-}
-
-/// Whether calling `action` needs the user's credential.
-fn needs_credential(connector: &Connector, action: &Action) -> bool {
-    !connector.auth_schemes.is_empty() && action.security.as_ref().is_none_or(|s| !s.is_empty())
 }
 
 /// Read-only list actions that find the IDs `main`'s required parameters refer to (a

@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 
 use super::arguments::{Arguments, MAX_ID_CHARS};
 use super::{action_id_schema, connector_id_schema, output_schema, respond};
-use crate::actions::action;
+use crate::actions::{action, credential_fields};
 use crate::error::Error;
 use crate::mcp::McpContext;
 
@@ -99,21 +99,6 @@ fn details(ctx: &McpContext, arguments: Map<String, Value>) -> Result<Value, Err
     Ok(describe(connector, action))
 }
 
-/// Names of the credential fields that can fill a missing path parameter.
-fn credential_filled(connector: &Connector) -> Vec<&str> {
-    connector
-        .server_variables
-        .iter()
-        .map(|v| v.name.as_str())
-        .chain(
-            connector
-                .extra_credential_fields
-                .iter()
-                .map(|f| f.name.as_str()),
-        )
-        .collect()
-}
-
 /// Whether the executor fills `p` from the credential when the call leaves it out.
 fn is_credential_filled(from_credential: &[&str], p: &Parameter) -> bool {
     p.location == alloy_connectors::ParameterLocation::Path
@@ -122,7 +107,7 @@ fn is_credential_filled(from_credential: &[&str], p: &Parameter) -> bool {
 
 /// The parameters a call must give (those the credential fills are not among them).
 pub(crate) fn required_parameters(connector: &Connector, action: &Action) -> Vec<String> {
-    let from_credential = credential_filled(connector);
+    let from_credential: Vec<&str> = credential_fields(connector).collect();
     let mut names: Vec<String> = action
         .inputs()
         .filter(|p| p.required && !is_credential_filled(&from_credential, p))
@@ -140,7 +125,7 @@ pub(crate) fn required_parameters(connector: &Connector, action: &Action) -> Vec
 
 /// The full description of an action.
 pub(crate) fn describe(connector: &Connector, action: &Action) -> Value {
-    let from_credential = credential_filled(connector);
+    let from_credential: Vec<&str> = credential_fields(connector).collect();
     let filled = |p: &Parameter| is_credential_filled(&from_credential, p);
     let mut parameters = Vec::new();
     let mut properties = Map::new();

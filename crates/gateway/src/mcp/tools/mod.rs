@@ -2,9 +2,13 @@
 //! share: how a result or a failure becomes a tool result, and the schema of the error object.
 
 mod arguments;
+mod create_credential;
 mod discover_action_path;
+mod execute_action;
 mod get_action_details;
 mod get_connector_resources;
+mod get_credential_metadata;
+mod get_credentials;
 mod list_connectors;
 
 use alloy_mcp_protocol::{CallToolResult, ToolSet};
@@ -14,9 +18,13 @@ use super::McpContext;
 use crate::error::Error;
 use crate::shaping::cap_arrays;
 
+pub use create_credential::CreateCredential;
 pub use discover_action_path::DiscoverActionPath;
+pub use execute_action::ExecuteAction;
 pub use get_action_details::GetActionDetails;
 pub use get_connector_resources::GetConnectorResources;
+pub use get_credential_metadata::GetCredentialMetadata;
+pub use get_credentials::GetCredentials;
 pub use list_connectors::ListConnectors;
 
 /// The tool set of every MCP server, in the reference's order.
@@ -26,6 +34,10 @@ pub fn tool_set() -> ToolSet<McpContext> {
         set.register(ListConnectors),
         set.register(GetConnectorResources),
         set.register(GetActionDetails),
+        set.register(ExecuteAction),
+        set.register(CreateCredential),
+        set.register(GetCredentials),
+        set.register(GetCredentialMetadata),
         set.register(DiscoverActionPath),
     ];
     for result in results {

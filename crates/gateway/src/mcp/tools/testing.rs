@@ -18,9 +18,10 @@ use crate::identity::{Caller, Principal};
 use crate::mcp::McpContext;
 use crate::mcp::tools::tool_set;
 
-/// The `widgets` test connector: an API key in a header; list, get, create, update and delete
-/// widgets; list teams (a look-up for `team_id`); a body-less ping that needs no credential.
-pub(crate) fn widgets_document() -> Value {
+/// The `widgets` test connector: an API key in a header or OAuth 2.0 (token endpoint on
+/// `platform`); list, get, create, update and delete widgets; list teams (a look-up for
+/// `team_id`); a ping that needs no credential.
+pub(crate) fn widgets_document(platform: &str) -> Value {
     json!({
         "openapi": "3.1.0",
         "info": {
@@ -30,8 +31,15 @@ pub(crate) fn widgets_document() -> Value {
             "x-alloy-category": "productivity"
         },
         "servers": [{"url": "https://widgets.example.com/api"}],
-        "components": {"securitySchemes": {"key": {"type": "apiKey", "in": "header", "name": "X-Api-Key"}}},
-        "security": [{"key": []}],
+        "components": {"securitySchemes": {
+            "key": {"type": "apiKey", "in": "header", "name": "X-Api-Key"},
+            "oauth": {"type": "oauth2", "flows": {"authorizationCode": {
+                "authorizationUrl": format!("{platform}/oauth/authorize"),
+                "tokenUrl": format!("{platform}/oauth/token"),
+                "scopes": {"widgets": "Widgets"}
+            }}}
+        }},
+        "security": [{"key": []}, {"oauth": []}],
         "tags": [{"name": "widgets", "description": "Widgets in stock"}, {"name": "teams"}],
         "paths": {
             "/widgets": {
@@ -86,10 +94,9 @@ pub(crate) fn widgets_document() -> Value {
 /// `extra` documents.
 pub(crate) struct Harness {
     pub gateway: Gateway,
-    #[allow(dead_code)] // TEMP: execute_action_alloy
     pub upstream: RecordingServer,
     pub caller: Caller,
-    _db: TestDatabase,
+    pub db: TestDatabase,
 }
 
 impl Harness {
@@ -101,11 +108,18 @@ impl Harness {
     /// `extra` documents.
     pub async fn with_documents(builtin: bool, extra: &[Value]) -> Self {
         let db = TestDatabase::sqlite().await;
+        for account in ["acct-1", "acct-2"] {
+            db.db.accounts().create(account, account).await.unwrap();
+        }
         let upstream = RecordingServer::start().await.unwrap();
         let (mut registry, errors) = Registry::load(builtin, &[]);
         assert!(errors.is_empty(), "{errors:?}");
         registry
-            .add_document("widgets.json", &widgets_document().to_string(), None)
+            .add_document(
+                "widgets.json",
+                &widgets_document(&upstream.url()).to_string(),
+                None,
+            )
             .unwrap();
         for (i, doc) in extra.iter().enumerate() {
             registry
@@ -114,6 +128,7 @@ impl Harness {
         }
         let executor = Executor::new(ExecutorConfig {
             base_url_overrides: HashMap::from([("widgets".to_owned(), upstream.url())]),
+            max_retries: 0,
             ..ExecutorConfig::default()
         })
         .unwrap();
@@ -130,7 +145,7 @@ impl Harness {
             gateway,
             upstream,
             caller: caller("acct-1", "alice"),
-            _db: db,
+            db,
         }
     }
 
@@ -143,6 +158,19 @@ impl Harness {
             credential_id: None,
             redirect_uri: None,
         }
+    }
+}
+
+impl Harness {
+    /// Stores an API-key credential for `widgets` for the harness's caller; its ID.
+    pub async fn widgets_key(&self, key: &str) -> String {
+        let r = ok(call(
+            &self.ctx(json!({})),
+            "create_credential_alloy",
+            json!({"connectorId": "widgets", "authenticationType": "apiKey", "fields": {"apiKey": key}}),
+        )
+        .await);
+        r["credentialId"].as_str().unwrap().to_owned()
     }
 }
 

@@ -1,5 +1,6 @@
 //! Tests of the tools through the real tool set, over a real gateway and database.
 
+use alloy_connectors::testing::Reply;
 use serde_json::{Value, json};
 
 use super::testing::{Harness, call, error_code, ok};
@@ -206,7 +207,7 @@ async fn connector_resources_group_allowed_actions() {
     .await);
     assert_matches_output_schema("get_connector_resources_alloy", &r);
     assert_eq!(r["connectorId"], "widgets");
-    assert_eq!(r["authTypes"], json!(["apiKey"]));
+    assert_eq!(r["authTypes"], json!(["apiKey", "oauth2"]));
     assert_eq!(r["actionCount"], 7);
     assert_eq!(r["resources"][0]["name"], "widgets");
     assert_eq!(r["resources"][0]["description"], "Widgets in stock");
@@ -593,5 +594,611 @@ async fn discovery_finds_the_obvious_action_across_the_catalog() {
         )
         .await);
         assert_eq!(r["recommendedAction"], expected, "{connector}: {goal}\n{r}");
+    }
+}
+
+/// A `widgets` list answer with `n` widgets and a cursor.
+fn widget_page(n: usize) -> Value {
+    let widgets: Vec<Value> = (0..n)
+        .map(|i| json!({"id": format!("w{i}"), "name": format!("Widget {i}"), "status": "active", "notes": "n".repeat(400)}))
+        .collect();
+    json!({"widgets": widgets, "next_cursor": "c2"})
+}
+
+#[tokio::test]
+async fn execute_sends_the_request_with_the_credential_and_shapes_each_tier() {
+    let h = Harness::new().await;
+    let ctx = h.ctx(json!({}));
+    h.widgets_key("key-123").await;
+
+    // 10 items: unchanged.
+    h.upstream.push(Reply::json(200, &widget_page(10)));
+    let r = ok(call(
+        &ctx,
+        "execute_action_alloy",
+        json!({"connectorId": "widgets", "actionId": "list_widgets", "parameters": {"limit": 10, "status": "active"}}),
+    )
+    .await);
+    assert_eq!(r, widget_page(10));
+    let sent = h.upstream.requests();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].method, "GET");
+    assert_eq!(sent[0].path, "/widgets");
+    assert_eq!(
+        sent[0].query_pairs(),
+        [
+            ("status".to_owned(), "active".to_owned()),
+            ("limit".to_owned(), "10".to_owned())
+        ]
+    );
+    assert_eq!(sent[0].header("x-api-key"), Some("key-123"));
+
+    // 30 items: the first 25, metadata, and the answer's other members.
+    h.upstream.push(Reply::json(200, &widget_page(30)));
+    let r = ok(call(
+        &ctx,
+        "execute_action_alloy",
+        json!({"connectorId": "widgets", "actionId": "list_widgets"}),
+    )
+    .await);
+    assert_eq!(
+        r["data"],
+        Value::Array(widget_page(30)["widgets"].as_array().unwrap()[..25].to_vec())
+    );
+    assert_eq!(
+        r["metadata"],
+        json!({"originalCount": 30, "displayedCount": 25, "truncated": true, "paginationHint": "Showing first 25 of 30 items."})
+    );
+    assert_eq!(r["next_cursor"], "c2");
+    assert!(r.get("widgets").is_none());
+
+    // 300 items: refinement advice from list_widgets' own parameters.
+    h.upstream.push(Reply::json(200, &widget_page(300)));
+    let r = ok(call(
+        &ctx,
+        "execute_action_alloy",
+        json!({"connectorId": "widgets", "actionId": "list_widgets"}),
+    )
+    .await);
+    assert_eq!(
+        r,
+        json!({
+            "needsRefinement": true,
+            "message": "Found 300 widgets. This is too many to display effectively.",
+            "guidance": crate::shaping::GUIDANCE,
+            "suggestions": [
+                "Try: list_widgets with limit parameter (e.g., { limit: 10 })",
+                "Search for specific widgets by query",
+                "Filter by status",
+                "Page through results with the cursor parameter, a smaller page at a time"
+            ],
+            "searchInstructions": "You can search using: \n - query (query): Search by widget name \n - status (query): Filter by status (one of: active, retired) \n - limit (query): Widgets per page (e.g., 10)",
+            "samples": [
+                {"id": "w0", "name": "Widget 0", "status": "active"},
+                {"id": "w1", "name": "Widget 1", "status": "active"},
+                {"id": "w2", "name": "Widget 2", "status": "active"}
+            ]
+        })
+    );
+    assert_eq!(h.upstream.requests().len(), 3);
+}
+
+#[tokio::test]
+async fn execute_checks_timeout_and_parameters_before_anything_is_sent() {
+    let h = Harness::new().await;
+    let ctx = h.ctx(json!({}));
+    for timeout in [
+        json!(999),
+        json!(300_001),
+        json!(-5),
+        json!("soon"),
+        json!(1.5),
+    ] {
+        let r = call(
+            &ctx,
+            "execute_action_alloy",
+            json!({"connectorId": "widgets", "actionId": "list_widgets", "timeout": timeout}),
+        )
+        .await;
+        assert_eq!(error_code(&r), "VALIDATION_ERROR", "{timeout}");
+        assert_eq!(
+            r.structured_content.unwrap()["error"]["details"]["field"],
+            "timeout"
+        );
+    }
+    // Missing required body field: refused before the (missing) credential is looked up.
+    let r = call(
+        &ctx,
+        "execute_action_alloy",
+        json!({"connectorId": "widgets", "actionId": "create_widget", "parameters": {"name": "x"}}),
+    )
+    .await;
+    assert_eq!(error_code(&r), "VALIDATION_ERROR");
+    assert_eq!(
+        r.structured_content.unwrap()["error"]["details"]["field"],
+        "team_id"
+    );
+    let r = call(
+        &ctx,
+        "execute_action_alloy",
+        json!({"connectorId": "widgets", "actionId": "list_widgets", "parameters": {"status": "melted"}}),
+    )
+    .await;
+    assert_eq!(error_code(&r), "VALIDATION_ERROR");
+    let r = call(
+        &ctx,
+        "execute_action_alloy",
+        json!({"connectorId": "widgets", "actionId": "list_widgets", "parameters": [1]}),
+    )
+    .await;
+    assert_eq!(error_code(&r), "VALIDATION_ERROR");
+    // Valid, but the user has no credential.
+    let r = call(
+        &ctx,
+        "execute_action_alloy",
+        json!({"connectorId": "widgets", "actionId": "list_widgets", "timeout": "5000"}),
+    )
+    .await;
+    assert_eq!(error_code(&r), "CREDENTIAL_NOT_FOUND");
+    assert!(h.upstream.requests().is_empty());
+
+    // The timeout is honoured: an upstream slower than it is UPSTREAM_TIMEOUT.
+    h.widgets_key("k").await;
+    h.upstream
+        .push(Reply::json(200, &json!({})).delayed(std::time::Duration::from_millis(3000)));
+    let r = call(
+        &ctx,
+        "execute_action_alloy",
+        json!({"connectorId": "widgets", "actionId": "get_widget", "parameters": {"widget_id": "w1"}, "timeout": 1000}),
+    )
+    .await;
+    assert_eq!(error_code(&r), "UPSTREAM_TIMEOUT");
+}
+
+#[tokio::test]
+async fn execute_chooses_the_credential_argument_then_the_header_then_the_newest() {
+    let h = Harness::new().await;
+    let first = h.widgets_key("key-first").await;
+    let second = h.widgets_key("key-second").await;
+    let run = |ctx: crate::mcp::McpContext, args: Value| async move {
+        call(&ctx, "execute_action_alloy", args).await
+    };
+    let base = json!({"connectorId": "widgets", "actionId": "get_widget", "parameters": {"widget_id": "w 1"}});
+
+    ok(run(h.ctx(json!({})), base.clone()).await);
+    let mut with_header = h.ctx(json!({}));
+    with_header.credential_id = Some(first.clone());
+    ok(run(with_header.clone(), base.clone()).await);
+    let mut args = base.clone();
+    args["credentialId"] = json!(second);
+    ok(run(with_header.clone(), args).await);
+    let keys: Vec<String> = h
+        .upstream
+        .requests()
+        .iter()
+        .map(|r| r.header("x-api-key").unwrap().to_owned())
+        .collect();
+    assert_eq!(keys, ["key-second", "key-first", "key-second"]);
+    assert_eq!(h.upstream.requests()[0].path, "/widgets/w%201");
+
+    // Unknown credential IDs and other users' credentials are not found.
+    let mut args = base.clone();
+    args["credentialId"] = json!("0123456789abcdef01234567");
+    assert_eq!(
+        error_code(&run(h.ctx(json!({})), args).await),
+        "CREDENTIAL_NOT_FOUND"
+    );
+    let mut bob = h.ctx(json!({}));
+    bob.caller = super::testing::caller("acct-1", "bob");
+    bob.credential_id = Some(first.clone());
+    assert_eq!(
+        error_code(&run(bob.clone(), base.clone()).await),
+        "CREDENTIAL_NOT_FOUND"
+    );
+    let mut other_account = bob;
+    other_account.caller = super::testing::caller("acct-2", "alice");
+    assert_eq!(
+        error_code(&run(other_account, base.clone()).await),
+        "CREDENTIAL_NOT_FOUND"
+    );
+    assert_eq!(h.upstream.requests().len(), 3);
+
+    // An action that needs no credential runs without one.
+    let mut carol = h.ctx(json!({}));
+    carol.caller = super::testing::caller("acct-1", "carol");
+    ok(run(carol, json!({"connectorId": "widgets", "actionId": "ping"})).await);
+    assert_eq!(
+        h.upstream.requests().last().unwrap().header("x-api-key"),
+        None
+    );
+}
+
+#[tokio::test]
+async fn execute_refuses_blocked_actions_and_maps_upstream_errors() {
+    let h = Harness::new().await;
+    h.widgets_key("k").await;
+    for restrictions in [
+        json!({"connectors": {"mode": "blocklist", "blockedIds": ["widgets"]}}),
+        json!({"actions": {"mode": "blocklist", "blockedActions": ["widgets.delete_widget"]}}),
+        json!({"actions": {"mode": "allowlist", "allowedActions": ["list_widgets"]}}),
+    ] {
+        let r = call(
+            &h.ctx(restrictions),
+            "execute_action_alloy",
+            json!({"connectorId": "widgets", "actionId": "delete_widget", "parameters": {"widget_id": "w1"}}),
+        )
+        .await;
+        assert_eq!(error_code(&r), "FORBIDDEN");
+    }
+    assert!(h.upstream.requests().is_empty());
+    let ctx = h.ctx(json!({}));
+    let r = call(
+        &ctx,
+        "execute_action_alloy",
+        json!({"connectorId": "widgets", "actionId": "nope"}),
+    )
+    .await;
+    assert_eq!(error_code(&r), "ACTION_NOT_FOUND");
+    let r = call(
+        &ctx,
+        "execute_action_alloy",
+        json!({"connectorId": "nope", "actionId": "nope"}),
+    )
+    .await;
+    assert_eq!(error_code(&r), "CONNECTOR_NOT_FOUND");
+
+    h.upstream
+        .push(Reply::json(500, &json!({"message": "boom"})));
+    let r = call(
+        &ctx,
+        "execute_action_alloy",
+        json!({"connectorId": "widgets", "actionId": "delete_widget", "parameters": {"widget_id": "w1"}}),
+    )
+    .await;
+    assert_eq!(error_code(&r), "UPSTREAM_ERROR");
+    let details = &r.structured_content.as_ref().unwrap()["error"]["details"];
+    assert_eq!(details["upstreamStatus"], 500);
+    assert_eq!(h.upstream.requests().last().unwrap().method, "DELETE");
+
+    // A rejected API key is CREDENTIAL_INVALID, tried once (no refresh for keys).
+    h.upstream.reset();
+    h.upstream
+        .push(Reply::json(401, &json!({"message": "bad key"})));
+    let r = call(
+        &ctx,
+        "execute_action_alloy",
+        json!({"connectorId": "widgets", "actionId": "get_widget", "parameters": {"widget_id": "w1"}}),
+    )
+    .await;
+    assert_eq!(error_code(&r), "CREDENTIAL_INVALID");
+    assert_eq!(h.upstream.requests().len(), 1);
+    assert!(!r.structured_content.unwrap().to_string().contains("\"k\""));
+}
+
+#[tokio::test]
+async fn execute_refreshes_an_oauth_token_once_after_a_401() {
+    let h = Harness::new().await;
+    let ctx = h.ctx(json!({}));
+    h.gateway
+        .credentials()
+        .oauth_apps()
+        .put(
+            &h.caller,
+            "widgets",
+            &json!({"clientId": "client-1", "clientSecret": "secret-1"}),
+        )
+        .await
+        .unwrap();
+    let credential_id = alloy_domain::ids::generate_credential_id();
+    h.db.db
+        .credentials()
+        .insert(alloy_storage::NewCredential {
+            credential_id: credential_id.clone(),
+            account_id: "acct-1".into(),
+            user_id: "alice".into(),
+            connector_id: "widgets".into(),
+            auth_type: "oauth2".into(),
+            secret: alloy_storage::SecretFields(
+                [("accessToken", "old-token"), ("refreshToken", "refresh-1")]
+                    .into_iter()
+                    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                    .collect(),
+            ),
+            refreshable: true,
+            expires_at: Some(chrono::Utc::now() + chrono::Duration::hours(1)),
+        })
+        .await
+        .unwrap();
+    h.upstream.set_handler(|r| match (r.path.as_str(), r.header("authorization")) {
+        ("/oauth/token", _) => Reply::json(
+            200,
+            &json!({"access_token": "new-token", "refresh_token": "refresh-2", "expires_in": 3600, "token_type": "bearer"}),
+        ),
+        ("/widgets", Some("Bearer new-token")) => Reply::json(200, &widget_page(2)),
+        _ => Reply::json(401, &json!({"message": "expired"})),
+    });
+    let r = ok(call(
+        &ctx,
+        "execute_action_alloy",
+        json!({"connectorId": "widgets", "actionId": "list_widgets"}),
+    )
+    .await);
+    assert_eq!(r, widget_page(2));
+    let sent: Vec<(String, Option<String>)> = h
+        .upstream
+        .requests()
+        .iter()
+        .map(|r| (r.path.clone(), r.header("authorization").map(str::to_owned)))
+        .collect();
+    assert_eq!(sent.len(), 3, "{sent:?}");
+    assert_eq!(
+        sent[0],
+        ("/widgets".to_owned(), Some("Bearer old-token".to_owned()))
+    );
+    assert_eq!(sent[1].0, "/oauth/token");
+    assert_eq!(
+        sent[2],
+        ("/widgets".to_owned(), Some("Bearer new-token".to_owned()))
+    );
+    let token_form = h.upstream.requests()[1].form_pairs();
+    assert!(token_form.contains(&("grant_type".to_owned(), "refresh_token".to_owned())));
+    assert!(token_form.contains(&("refresh_token".to_owned(), "refresh-1".to_owned())));
+
+    // Still refused after the refresh: one retry only.
+    h.upstream.reset();
+    h.upstream.set_handler(|r| match r.path.as_str() {
+        "/oauth/token" => Reply::json(
+            200,
+            &json!({"access_token": "newer-token", "expires_in": 3600}),
+        ),
+        _ => Reply::json(401, &json!({"message": "nope"})),
+    });
+    let r = call(
+        &ctx,
+        "execute_action_alloy",
+        json!({"connectorId": "widgets", "actionId": "list_widgets", "credentialId": credential_id}),
+    )
+    .await;
+    assert_eq!(error_code(&r), "CREDENTIAL_INVALID");
+    let widget_calls = h
+        .upstream
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/widgets")
+        .count();
+    assert_eq!(widget_calls, 2);
+}
+
+#[tokio::test]
+async fn credential_tools_follow_restrictions_and_headers() {
+    let h = Harness::new().await;
+    let ctx = h.ctx(json!({}));
+    let meta = ok(call(
+        &ctx,
+        "get_credential_metadata_alloy",
+        json!({"connectorId": "widgets"}),
+    )
+    .await);
+    assert_matches_output_schema("get_credential_metadata_alloy", &meta);
+    let types: Vec<&str> = meta["authenticationTypes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(types, ["apiKey", "oauth2"]);
+
+    let empty = ok(call(
+        &ctx,
+        "get_credentials_alloy",
+        json!({"connectorId": "widgets"}),
+    )
+    .await);
+    assert_matches_output_schema("get_credentials_alloy", &empty);
+    assert_eq!(empty["credentials"], json!([]));
+
+    let id = h.widgets_key("secret-value-1").await;
+    let listed = ok(call(
+        &ctx,
+        "get_credentials_alloy",
+        json!({"connectorId": "widgets"}),
+    )
+    .await);
+    assert_matches_output_schema("get_credentials_alloy", &listed);
+    assert_eq!(listed["credentials"][0]["credentialId"], id);
+    assert_eq!(listed["credentials"][0]["type"], "apiKey");
+    assert!(!listed.to_string().contains("secret-value-1"));
+    // Another user sees none of them.
+    let mut bob = h.ctx(json!({}));
+    bob.caller = super::testing::caller("acct-1", "bob");
+    let r = ok(call(
+        &bob,
+        "get_credentials_alloy",
+        json!({"connectorId": "widgets"}),
+    )
+    .await);
+    assert_eq!(r["credentials"], json!([]));
+
+    let bad = call(
+        &ctx,
+        "create_credential_alloy",
+        json!({"connectorId": "widgets", "authenticationType": "apiKey", "fields": {"nope": "x"}}),
+    )
+    .await;
+    assert_eq!(error_code(&bad), "VALIDATION_ERROR");
+    let bad = call(
+        &ctx,
+        "create_credential_alloy",
+        json!({"connectorId": "widgets"}),
+    )
+    .await;
+    assert_eq!(error_code(&bad), "VALIDATION_ERROR");
+
+    // OAuth: the x-redirect-uri header is used when the argument is absent.
+    h.gateway
+        .credentials()
+        .oauth_apps()
+        .put(&h.caller, "widgets", &json!({"clientId": "client-1"}))
+        .await
+        .unwrap();
+    let mut with_header = h.ctx(json!({}));
+    with_header.redirect_uri = Some("https://app.example.com/done".into());
+    let started = ok(call(
+        &with_header,
+        "create_credential_alloy",
+        json!({"connectorId": "widgets", "authenticationType": "oauth2", "fields": {}}),
+    )
+    .await);
+    assert_eq!(started["redirectUri"], "https://app.example.com/done");
+    assert!(
+        started["authorizationUrl"]
+            .as_str()
+            .unwrap()
+            .contains("client_id=client-1")
+    );
+    let started = ok(call(
+        &with_header,
+        "create_credential_alloy",
+        json!({"connectorId": "widgets", "authenticationType": "oauth2", "redirectUri": "https://other.example.com/cb"}),
+    )
+    .await);
+    assert_eq!(started["redirectUri"], "https://other.example.com/cb");
+
+    // A blocked connector is forbidden in every credential tool.
+    let blocked = h.ctx(json!({"connectors": {"mode": "blocklist", "blockedIds": ["widgets"]}}));
+    for (tool, args) in [
+        (
+            "get_credential_metadata_alloy",
+            json!({"connectorId": "widgets"}),
+        ),
+        ("get_credentials_alloy", json!({"connectorId": "widgets"})),
+        (
+            "create_credential_alloy",
+            json!({"connectorId": "widgets", "authenticationType": "apiKey", "fields": {"apiKey": "k"}}),
+        ),
+    ] {
+        let r = call(&blocked, tool, args).await;
+        assert_eq!(error_code(&r), "FORBIDDEN", "{tool}");
+        assert_matches_output_schema(tool, r.structured_content.as_ref().unwrap());
+    }
+    let r = call(
+        &ctx,
+        "get_credential_metadata_alloy",
+        json!({"connectorId": "nope"}),
+    )
+    .await;
+    assert_eq!(error_code(&r), "CONNECTOR_NOT_FOUND");
+}
+
+/// A small deterministic generator (xorshift), so a failure reproduces.
+struct Noise(u64);
+
+impl Noise {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[(self.next() % items.len() as u64) as usize]
+    }
+
+    fn value(&mut self, depth: u32) -> Value {
+        let strings = [
+            "",
+            " ",
+            "slack",
+            "widgets",
+            "list_widgets",
+            "chat_postMessage",
+            "../../etc/passwd",
+            "widgets.delete_widget",
+            "💥\u{0}\u{202e}",
+            "%00",
+            "<script>",
+            "0123456789abcdef01234567",
+        ];
+        match self.next() % if depth == 0 { 6 } else { 8 } {
+            0 => Value::Null,
+            1 => json!(self.next().is_multiple_of(2)),
+            2 => json!(self.next() as i64),
+            3 => json!(f64::from(self.next() as u32) / 7.0),
+            4 => json!(self.pick(&strings)),
+            5 => json!("x".repeat((self.next() % 5000) as usize)),
+            6 => Value::Array(
+                (0..self.next() % 4)
+                    .map(|_| self.value(depth - 1))
+                    .collect(),
+            ),
+            _ => {
+                let keys = [
+                    "connectorId",
+                    "actionId",
+                    "parameters",
+                    "goal",
+                    "category",
+                    "timeout",
+                    "credentialId",
+                    "fields",
+                    "redirectUri",
+                    "authenticationType",
+                    "limit",
+                    "widget_id",
+                    "body",
+                ];
+                Value::Object(
+                    (0..self.next() % 5)
+                        .map(|_| ((*self.pick(&keys)).to_owned(), self.value(depth - 1)))
+                        .collect(),
+                )
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn hostile_arguments_never_panic_and_always_answer_json() {
+    let h = Harness::new().await;
+    h.widgets_key("k").await;
+    h.upstream.set_fallback(Reply::json(200, &widget_page(60)));
+    let set = tool_set();
+    let names: Vec<String> = set.definitions().map(|d| d.name.clone()).collect();
+    let keys = [
+        "connectorId",
+        "actionId",
+        "parameters",
+        "goal",
+        "category",
+        "timeout",
+        "credentialId",
+        "fields",
+        "redirectUri",
+        "authenticationType",
+    ];
+    let mut noise = Noise(0x9e37_79b9_7f4a_7c15);
+    let restrictions = [
+        json!({}),
+        json!({"connectors": {"mode": "allowlist", "allowedIds": ["widgets"]}}),
+        json!({"actions": {"mode": "blocklist", "blockedActions": ["list_widgets"]}}),
+    ];
+    for round in 0..600 {
+        let tool = &names[round % names.len()];
+        let mut args = serde_json::Map::new();
+        for _ in 0..noise.next() % 6 {
+            args.insert((*noise.pick(&keys)).to_owned(), noise.value(3));
+        }
+        let ctx = h.ctx(noise.pick(&restrictions).clone());
+        let result = super::testing::call_with(&set, &ctx, tool, Value::Object(args.clone())).await;
+        let value = super::testing::same_twice(&result);
+        if result.is_error {
+            let code = value["error"]["code"].as_str().unwrap_or_default();
+            assert!(
+                !code.is_empty() && code != "INTERNAL_ERROR",
+                "{tool} {args:?}: {value}"
+            );
+        }
+        assert_matches_output_schema(tool, &value);
     }
 }
