@@ -5,3 +5,4 @@ mod support;
 
 mod credentials;
 mod management;
+mod oauth;
