@@ -382,10 +382,21 @@ fn display_scalar(v: &Value) -> String {
 /// [`DESCRIPTION_CHARS`] characters.
 pub(crate) fn first_sentence(text: &str) -> String {
     let text = text.trim();
-    let end = text
-        .find(". ")
-        .or_else(|| text.find('\n'))
-        .unwrap_or(text.len());
+    let mut end = text.find('\n').unwrap_or(text.len());
+    let mut from = 0;
+    while let Some(i) = text[from..end].find(". ") {
+        let at = from + i;
+        // "e.g. " and the like do not end a sentence.
+        if ["e.g", "i.e", "etc", "vs"]
+            .iter()
+            .any(|abbr| text[..at].ends_with(abbr))
+        {
+            from = at + 2;
+            continue;
+        }
+        end = at;
+        break;
+    }
     let sentence = text[..end].trim().trim_end_matches('.');
     truncate_chars(sentence, DESCRIPTION_CHARS)
 }
@@ -1037,6 +1048,12 @@ mod tests {
         assert_eq!(humanize("Issue comments"), "issue comments");
         assert_eq!(first_sentence("Search by name. More."), "Search by name");
         assert_eq!(first_sentence("One line\nanother"), "One line");
+        assert_eq!(
+            first_sentence("Sort order, e.g. `asc`. Default desc."),
+            "Sort order, e.g. `asc`"
+        );
+        assert_eq!(first_sentence("A. B\nC. D"), "A");
+        assert_eq!(first_sentence("Trailing e.g. "), "Trailing e.g");
         assert_eq!(truncate_chars("abc", 2), "ab…");
         assert_eq!(truncate_chars("abc", 3), "abc");
         assert_eq!(join_or(&["a", "b", "c", "d"]), "a, b or c");

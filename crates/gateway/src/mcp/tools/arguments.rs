@@ -93,17 +93,25 @@ impl Arguments {
             .ok_or_else(|| invalid(name, "required", true, format!("'{name}' is required")))
     }
 
-    /// An object argument (`null` counts as absent).
-    pub(crate) fn optional_object(&self, name: &str) -> Result<Option<&Map<String, Value>>, Error> {
-        match self.map.get(name) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::Object(o)) => Ok(Some(o)),
-            Some(_) => Err(invalid(
+    /// An object argument (`null` counts as absent). Some clients send nested objects as JSON
+    /// text; a string holding a JSON object is accepted as that object.
+    pub(crate) fn optional_object(&self, name: &str) -> Result<Option<Map<String, Value>>, Error> {
+        let not_object = || {
+            invalid(
                 name,
                 "type",
                 "object",
                 format!("'{name}' must be an object"),
-            )),
+            )
+        };
+        match self.map.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Object(o)) => Ok(Some(o.clone())),
+            Some(Value::String(text)) => match serde_json::from_str::<Value>(text) {
+                Ok(Value::Object(o)) => Ok(Some(o)),
+                _ => Err(not_object()),
+            },
+            Some(_) => Err(not_object()),
         }
     }
 
@@ -209,7 +217,11 @@ mod tests {
         assert!(a.optional_integer("a", 0, 10).is_err());
         assert!(a.optional_integer("b", 0, 10).is_err());
         assert!(a.optional_object("b").is_err());
-        let a = args(json!({"a": {"k": 1}}));
+        let a = args(json!({"a": {"k": 1}, "b": "{\"k\": 2}"}));
         assert_eq!(a.optional_object("a").unwrap().unwrap()["k"], 1);
+        assert_eq!(a.optional_object("b").unwrap().unwrap()["k"], 2);
+        let a = args(json!({"a": "[1]", "b": "not json"}));
+        assert!(a.optional_object("a").is_err());
+        assert!(a.optional_object("b").is_err());
     }
 }

@@ -76,7 +76,7 @@ async fn create(ctx: &McpContext, arguments: Map<String, Value>) -> Result<Value
     )?;
     let connector_id = args.required_string("connectorId", MAX_ID_CHARS)?;
     let authentication_type = args.required_string("authenticationType", 32)?;
-    let fields = args.optional_object("fields")?.cloned().unwrap_or_default();
+    let fields = args.optional_object("fields")?.unwrap_or_default();
     let redirect_uri = match args.optional_string("redirectUri", MAX_REDIRECT_URI_CHARS)? {
         Some(uri) => Some(uri),
         None => ctx.redirect_uri.clone(),

@@ -85,10 +85,7 @@ async fn run(ctx: &McpContext, arguments: Map<String, Value>) -> Result<Value, E
     )?;
     let connector_id = args.required_string("connectorId", MAX_ID_CHARS)?;
     let action_id = args.required_string("actionId", MAX_ID_CHARS)?;
-    let parameters = args
-        .optional_object("parameters")?
-        .cloned()
-        .unwrap_or_default();
+    let parameters = args.optional_object("parameters")?.unwrap_or_default();
     let credential_id = match args.optional_string("credentialId", MAX_ID_CHARS)? {
         Some(id) => Some(id),
         None => ctx.credential_id.clone(),

@@ -742,8 +742,17 @@ async fn execute_checks_timeout_and_parameters_before_anything_is_sent() {
     assert_eq!(error_code(&r), "CREDENTIAL_NOT_FOUND");
     assert!(h.upstream.requests().is_empty());
 
-    // The timeout is honoured: an upstream slower than it is UPSTREAM_TIMEOUT.
     h.widgets_key("k").await;
+    // Parameters sent as JSON text (some clients do) are read as the object they hold.
+    ok(call(
+        &ctx,
+        "execute_action_alloy",
+        json!({"connectorId": "widgets", "actionId": "get_widget", "parameters": "{\"widget_id\": \"w9\"}"}),
+    )
+    .await);
+    assert_eq!(h.upstream.requests().last().unwrap().path, "/widgets/w9");
+
+    // The timeout is honoured: an upstream slower than it is UPSTREAM_TIMEOUT.
     h.upstream
         .push(Reply::json(200, &json!({})).delayed(std::time::Duration::from_millis(3000)));
     let r = call(
