@@ -535,7 +535,11 @@ async fn key_rotation_keeps_every_credential_usable() {
         let url = v["accessUrl"].as_str().unwrap().to_owned();
         url[url.find("/mcp/").unwrap()..].to_owned()
     };
-    assert_eq!(token_part(&got), token_part(&server), "the access token opens");
+    assert_eq!(
+        token_part(&got),
+        token_part(&server),
+        "the access token opens"
+    );
     let app = side
         .db()
         .oauth_apps()
