@@ -6,3 +6,11 @@ mod support;
 mod credentials;
 mod management;
 mod oauth;
+
+mod auth;
+mod binary;
+mod isolation;
+mod limits_and_routes;
+mod persistence;
+mod postgres;
+mod validation;

@@ -111,3 +111,109 @@ pub async fn status_json(resp: reqwest::Response) -> (u16, Value) {
     let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
     (status, body)
 }
+
+impl TestServer {
+    /// The application services of the running server (to create keys in other accounts,
+    /// revoke keys, read counters).
+    pub fn gateway(&self) -> &alloy_gateway::Gateway {
+        self.running.as_ref().expect("server is running").gateway()
+    }
+
+    /// A request without any credentials.
+    pub fn anonymous(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.http.request(method, self.url(path))
+    }
+
+    /// A request with `key` (an API key or a user token) as `Authorization: Bearer`.
+    pub fn request_with(
+        &self,
+        key: &str,
+        method: reqwest::Method,
+        path: &str,
+    ) -> reqwest::RequestBuilder {
+        self.anonymous(method, path).bearer_auth(key)
+    }
+
+    /// Creates an API key for `user` in `account` (creating the account if new), the way
+    /// `alloy-mcp-server keys create` does, and returns the key.
+    pub async fn create_key(&self, account: &str, user: &str) -> String {
+        alloy_mcp_server::keys::create(self.gateway(), account, user, "test", None)
+            .await
+            .expect("key created")
+            .key
+    }
+}
+
+/// Sends a request and returns status and JSON body.
+pub async fn send(req: reqwest::RequestBuilder) -> (u16, Value) {
+    status_json(req.send().await.expect("request sent")).await
+}
+
+/// Asserts a reference validation error: status 400, the specific code in `error.code`,
+/// `Validation failed`, and `details` naming the field, the rule and the rule's value.
+#[track_caller]
+pub fn assert_validation(
+    (status, body): &(u16, Value),
+    code: &str,
+    field: &str,
+    constraint: &str,
+    value: Value,
+) {
+    assert_eq!(*status, 400, "status of {body}");
+    let err = &body["error"];
+    assert_eq!(err["code"], code, "code of {body}");
+    assert_eq!(err["message"], "Validation failed", "message of {body}");
+    let d = &err["details"];
+    assert_eq!(d["field"], field, "field of {body}");
+    assert_eq!(d["constraint"], constraint, "constraint of {body}");
+    assert_eq!(d["value"], value, "value of {body}");
+    assert!(
+        d["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "details.message of {body}"
+    );
+    let keys: Vec<&String> = d.as_object().expect("details object").keys().collect();
+    assert_eq!(
+        keys,
+        ["field", "constraint", "value", "message"],
+        "details has exactly the reference's fields"
+    );
+}
+
+/// Asserts a non-validation error: status, code, and a non-empty message.
+#[track_caller]
+pub fn assert_error((status, body): &(u16, Value), expected_status: u16, code: &str) {
+    assert_eq!(*status, expected_status, "status of {body}");
+    assert_eq!(body["error"]["code"], code, "code of {body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "message of {body}"
+    );
+}
+
+/// Timestamps: RFC 3339, UTC, milliseconds (`2024-01-01T00:00:00.000Z`).
+#[track_caller]
+pub fn assert_timestamp(s: &str) {
+    let b = s.as_bytes();
+    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+    assert!(
+        b.len() == 24
+            && digits(0..4)
+            && b[4] == b'-'
+            && digits(5..7)
+            && b[7] == b'-'
+            && digits(8..10)
+            && b[10] == b'T'
+            && digits(11..13)
+            && b[13] == b':'
+            && digits(14..16)
+            && b[16] == b':'
+            && digits(17..19)
+            && b[19] == b'.'
+            && digits(20..23)
+            && b[23] == b'Z',
+        "not RFC 3339 UTC with milliseconds: {s}"
+    );
+    assert!(chrono::DateTime::parse_from_rfc3339(s).is_ok());
+}

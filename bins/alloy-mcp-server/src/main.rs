@@ -5,7 +5,8 @@ use alloy_gateway::{Gateway, GatewayConfig};
 use alloy_mcp_server::settings::{LogSettings, ServeSettings, StoreSettings};
 use alloy_mcp_server::{keys, startup};
 use anyhow::Context;
-use clap::{Parser, Subcommand};
+use clap::parser::ValueSource;
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
 /// A self-hosted, multi-tenant MCP gateway.
@@ -13,7 +14,6 @@ use tracing_subscriber::EnvFilter;
 /// Every setting is a flag and an environment variable (shown in brackets).
 #[derive(Debug, Parser)]
 #[command(name = "alloy-mcp-server", version)]
-#[command(args_conflicts_with_subcommands = true)]
 struct Cli {
     #[command(flatten)]
     store: StoreSettings,
@@ -69,7 +69,9 @@ fn init_logging(log: &LogSettings) -> anyhow::Result<()> {
     let filter = EnvFilter::try_new(&log.log).context("ALLOY_LOG")?;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        // Colour codes only for a terminal; a log file or collector gets plain text.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
     if log.log_format == "json" {
         builder.json().flatten_event(true).init();
     } else {
@@ -96,9 +98,36 @@ async fn shutdown_signal() {
     tokio::select! { () = ctrl_c => {}, () = term => {} }
 }
 
+/// Parses the command line. Store and log settings may come before or after a command; serve
+/// settings before a command other than none are refused rather than silently ignored
+/// (`alloy-mcp-server --bind … serve` would otherwise serve on the default address).
+fn parse_cli() -> Cli {
+    let matches = Cli::command().get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    if cli.command.is_some() {
+        let misplaced: Vec<String> = ServeSettings::augment_args(clap::Command::new("serve"))
+            .get_arguments()
+            .filter(|a| matches.value_source(a.get_id().as_str()) == Some(ValueSource::CommandLine))
+            .map(|a| format!("--{}", a.get_long().unwrap_or(a.get_id().as_str())))
+            .collect();
+        if !misplaced.is_empty() {
+            Cli::command()
+                .error(
+                    clap::error::ErrorKind::ArgumentConflict,
+                    format!(
+                        "{} must come after `serve` (or be given without a command)",
+                        misplaced.join(", ")
+                    ),
+                )
+                .exit();
+        }
+    }
+    cli
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+    let cli = parse_cli();
     init_logging(&cli.log)?;
     match cli.command {
         None => serve(cli.store, cli.serve).await,

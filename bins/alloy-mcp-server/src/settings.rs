@@ -87,6 +87,16 @@ pub struct ServeSettings {
     /// Seconds in-flight requests get to finish at shutdown.
     #[arg(long, env = "ALLOY_SHUTDOWN_GRACE_SECS", default_value_t = 30)]
     pub shutdown_grace_secs: u64,
+
+    /// Seconds a verified API key is trusted before its row is read again. A key revoked by
+    /// another replica (or by `keys revoke`) stops working here within this time; 0 reads the
+    /// row on every request (still without an argon2 computation).
+    #[arg(long, env = "ALLOY_KEY_RECHECK_SECS", default_value_t = 5)]
+    pub key_recheck_secs: u64,
+
+    /// Lifetime in seconds of a user token when `POST /api/users/:userId/token` names none.
+    #[arg(long, env = "ALLOY_USER_TOKEN_TTL_SECS", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(60..=2_592_000))]
+    pub user_token_ttl_secs: u64,
 }
 
 /// Logging settings.

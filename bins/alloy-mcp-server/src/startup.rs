@@ -23,13 +23,22 @@ pub struct Running {
     pub addr: SocketAddr,
     /// Base of `url` / `accessUrl`.
     pub public_url: String,
-    /// The key created on an empty database, to be printed once.
+    /// The key generated on an empty database, to be printed once. `None` when the database
+    /// already had an account, and when the key came from `ALLOY_BOOTSTRAP_API_KEY` (the
+    /// operator has it; printing it would only put it in a log).
     pub bootstrap_key: Option<String>,
+    gateway: Gateway,
     shutdown: oneshot::Sender<()>,
     task: JoinHandle<anyhow::Result<()>>,
 }
 
 impl Running {
+    /// The application services this server runs on (for administration in the same process,
+    /// such as creating or revoking API keys, and for tests).
+    pub fn gateway(&self) -> &Gateway {
+        &self.gateway
+    }
+
     /// Stops accepting, lets in-flight requests finish, closes the database.
     pub async fn stop(self) -> anyhow::Result<()> {
         let _ = self.shutdown.send(());
@@ -97,17 +106,25 @@ pub async fn start(store: StoreSettings, serve: ServeSettings) -> anyhow::Result
         .unwrap_or_else(|| format!("http://{addr}"));
     let jwt_secret = secrets::jwt_secret(serve.jwt_secret.as_deref(), &store.data_dir)?;
     let (registry, executor) = connectors(&serve)?;
-    let gateway = Gateway::new(
-        db.clone(),
-        GatewayConfig::new(public_url.clone(), jwt_secret),
-        registry,
-        executor,
-    );
+    let mut config = GatewayConfig::new(public_url.clone(), jwt_secret);
+    config.key_recheck_interval = Duration::from_secs(serve.key_recheck_secs);
+    config.user_token_ttl = Duration::from_secs(serve.user_token_ttl_secs);
+    let gateway = Gateway::new(db.clone(), config, registry, executor);
 
-    let bootstrap_key = keys::bootstrap(&gateway, serve.bootstrap_api_key.clone())
+    let created = keys::bootstrap(&gateway, serve.bootstrap_api_key.clone())
         .await
-        .context("creating the first API key")?
-        .map(|created| created.key);
+        .context("creating the first API key")?;
+    let bootstrap_key = match created {
+        Some(created) if serve.bootstrap_api_key.is_none() => Some(created.key),
+        Some(created) => {
+            tracing::info!(
+                key_id = %created.record.id,
+                "created the first API key (account 'default', user 'default') from ALLOY_BOOTSTRAP_API_KEY"
+            );
+            None
+        }
+        None => None,
+    };
 
     let limiter = limiter_from_url(
         serve.redis_url.as_deref(),
@@ -121,7 +138,7 @@ pub async fn start(store: StoreSettings, serve: ServeSettings) -> anyhow::Result
         shutdown_grace: Duration::from_secs(serve.shutdown_grace_secs),
         ..HttpConfig::default()
     };
-    let state = AppState::new(gateway, Arc::clone(&limiter), http);
+    let state = AppState::new(gateway.clone(), Arc::clone(&limiter), http);
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         alloy_http::run(listener, state, async {
@@ -138,6 +155,7 @@ pub async fn start(store: StoreSettings, serve: ServeSettings) -> anyhow::Result
         addr,
         public_url,
         bootstrap_key,
+        gateway,
         shutdown: tx,
         task,
     })

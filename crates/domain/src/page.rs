@@ -6,6 +6,8 @@ use crate::error::{ErrorCode, FieldError};
 pub const DEFAULT_LIMIT: u64 = 50;
 /// Largest page size (the reference's 1,000-item array limit).
 pub const MAX_LIMIT: u64 = 1000;
+/// Largest offset: what a database takes as a (signed 64-bit) `OFFSET`.
+pub const MAX_OFFSET: u64 = i64::MAX as u64;
 
 /// One page of a listing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,7 +57,19 @@ impl Page {
                     }
                     page.limit = n;
                 }
-                "offset" => page.offset = parse(k, v)?,
+                "offset" => {
+                    let n = parse(k, v)?;
+                    if n > MAX_OFFSET {
+                        return Err(FieldError::new(
+                            ErrorCode::ValidationError,
+                            "offset",
+                            "max",
+                            MAX_OFFSET,
+                            format!("offset must not exceed {MAX_OFFSET}"),
+                        ));
+                    }
+                    page.offset = n;
+                }
                 _ => {}
             }
         }
@@ -98,6 +112,14 @@ mod tests {
         assert!(Page::from_pairs([("limit", "1001")]).is_err());
         assert!(Page::from_pairs([("limit", "0")]).is_err());
         assert!(Page::from_pairs([("offset", "-1")]).is_err());
+        assert_eq!(
+            Page::from_pairs([("offset", "9223372036854775807")])
+                .unwrap()
+                .offset,
+            MAX_OFFSET
+        );
+        let e = Page::from_pairs([("offset", "9223372036854775808")]).unwrap_err();
+        assert_eq!((e.field.as_str(), e.constraint.as_str()), ("offset", "max"));
         assert!(Page::from_pairs([("limit", "ten")]).is_err());
     }
 }

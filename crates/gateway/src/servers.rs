@@ -128,7 +128,7 @@ impl ServerService {
             "total": total,
             "limit": page.limit,
             "offset": page.offset,
-            "hasMore": page.offset + count < total,
+            "hasMore": page.offset.saturating_add(count) < total,
         }))
     }
 

@@ -4,13 +4,13 @@ use std::time::Duration;
 
 use alloy_domain::page::Page;
 use alloy_domain::{ApiError, ErrorCode, FieldError, coerce};
-use alloy_gateway::{AuthHeaders, Caller};
+use alloy_gateway::Caller;
 use hyper::body::Incoming;
 use hyper::{Method, Request, StatusCode};
 use serde_json::{Value, json};
 
 use crate::rate_limit;
-use crate::request::{header_str, parse_json, query_pairs, read_body};
+use crate::request::{auth_headers, parse_json, query_pairs, read_body};
 use crate::respond::{self, HttpResponse};
 use crate::router::Route;
 use crate::server::{AppState, RequestContext};
@@ -26,12 +26,11 @@ pub async fn handle(
     req: Request<Incoming>,
 ) -> HttpResponse {
     let (parts, body) = req.into_parts();
-    let auth = AuthHeaders {
-        authorization: header_str(&parts.headers, "authorization"),
-        user_id: header_str(&parts.headers, "x-alloy-userid"),
-        user_token: header_str(&parts.headers, "x-alloy-user-token"),
+    let authenticated = match auth_headers(&parts.headers) {
+        Ok(auth) => state.gateway.authenticator().authenticate(&auth).await,
+        Err(e) => Err(e.into()),
     };
-    let caller = match state.gateway.authenticator().authenticate(&auth).await {
+    let caller = match authenticated {
         Ok(c) => c,
         Err(e) => {
             // Failed attempts spend the client address's budget, so guessing is limited too.

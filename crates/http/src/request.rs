@@ -2,7 +2,8 @@
 
 use std::time::Duration;
 
-use alloy_domain::{ApiError, ErrorCode};
+use alloy_domain::{ApiError, ErrorCode, FieldError};
+use alloy_gateway::AuthHeaders;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
@@ -57,10 +58,16 @@ pub fn parse_json(headers: &HeaderMap, bytes: &[u8]) -> Result<Value, ApiError> 
             ));
         }
     }
+    // The field-limits page lists INVALID_JSON among the validation errors, so it has their
+    // shape; serde_json's message names a position, never the input.
     serde_json::from_slice(bytes).map_err(|e| {
-        ApiError::new(ErrorCode::InvalidJson, "Malformed JSON in request body").with_details(
-            serde_json::json!({ "line": e.line(), "column": e.column(), "message": e.to_string() }),
-        )
+        ApiError::validation(FieldError::new(
+            ErrorCode::InvalidJson,
+            "body",
+            "syntax",
+            "JSON",
+            format!("Malformed JSON in request body: {e}"),
+        ))
     })
 }
 
@@ -77,6 +84,43 @@ pub fn decode_segment(segment: &str) -> Option<String> {
         .decode_utf8()
         .ok()
         .map(|s| s.into_owned())
+}
+
+/// The authentication headers of a request (`Authorization`, `x-alloy-userid`,
+/// `x-alloy-user-token`), read as UTF-8 so that any user ID can be named.
+///
+/// A header that is present but not UTF-8 is refused (401 for a credential, 400 for the user
+/// ID) rather than treated as absent: dropping an unreadable `x-alloy-userid` would act as the
+/// key's own user, dropping a user token would act as the key.
+pub fn auth_headers(headers: &HeaderMap) -> Result<AuthHeaders<'_>, ApiError> {
+    let credential = |name: &str| {
+        utf8_header(headers, name)
+            .map_err(|()| ApiError::unauthorized("Invalid or missing authentication"))
+    };
+    let authorization = credential("authorization")?;
+    let user_token = credential("x-alloy-user-token")?;
+    let user_id = utf8_header(headers, "x-alloy-userid").map_err(|()| {
+        ApiError::validation(FieldError::new(
+            ErrorCode::InvalidFormat,
+            "x-alloy-userid",
+            "encoding",
+            "UTF-8",
+            "x-alloy-userid must be UTF-8 text",
+        ))
+    })?;
+    Ok(AuthHeaders {
+        authorization,
+        user_id,
+        user_token,
+    })
+}
+
+/// A header as UTF-8: `Ok(None)` when absent, `Err(())` when present but not UTF-8.
+fn utf8_header<'a>(headers: &'a HeaderMap, name: &str) -> Result<Option<&'a str>, ()> {
+    headers
+        .get(name)
+        .map(|v| std::str::from_utf8(v.as_bytes()).map_err(|_| ()))
+        .transpose()
 }
 
 /// A header as a string, if present and visible ASCII.

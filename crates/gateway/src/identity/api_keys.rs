@@ -7,6 +7,7 @@
 //! at once on the replica that revoked it.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use alloy_domain::ids::{generate_api_key, is_api_key_format};
@@ -46,6 +47,8 @@ pub struct ApiKeyService {
     by_digest: Arc<DashMap<[u8; 32], VerifiedKey>>,
     /// Keys known to be active, by ID, with when that was last read (user tokens check it).
     active_ids: Arc<DashMap<String, Instant>>,
+    /// Argon2 verifications run so far (the cache's hit rate is visible through it).
+    argon2_runs: Arc<AtomicU64>,
 }
 
 /// The identity an API key stands for.
@@ -74,6 +77,7 @@ impl ApiKeyService {
             recheck,
             by_digest: Arc::new(DashMap::new()),
             active_ids: Arc::new(DashMap::new()),
+            argon2_runs: Arc::new(AtomicU64::new(0)),
         }
     }
 
@@ -167,6 +171,7 @@ impl ApiKeyService {
             }
             let hash = record.hash.clone();
             let presented = key.to_owned();
+            self.argon2_runs.fetch_add(1, Ordering::Relaxed);
             let matches = tokio::task::spawn_blocking(move || {
                 PasswordHash::new(&hash)
                     .map(|parsed| {
@@ -227,6 +232,13 @@ impl ApiKeyService {
         let found = self.db.api_keys().revoke(key_id).await?;
         self.forget(key_id);
         Ok(found)
+    }
+
+    /// How many argon2 verifications this service has run. A repeated request with a known key
+    /// runs none; only the first use of a key on a replica (and a key whose lookup prefix
+    /// matches a stored one) does.
+    pub fn argon2_verifications(&self) -> u64 {
+        self.argon2_runs.load(Ordering::Relaxed)
     }
 
     /// Keys of one account or of all.

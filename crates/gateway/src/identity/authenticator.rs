@@ -47,7 +47,7 @@ impl Authenticator {
             })?),
         };
         let mut caller = match bearer {
-            Some(b) if looks_like_jwt(b) => Some(self.from_user_token(b).await?),
+            Some(b) if looks_like_jwt(b) => Some(self.caller_of_user_token(b).await?),
             Some(b) => {
                 let id = self.keys.verify(b).await?;
                 Some(Caller {
@@ -59,7 +59,7 @@ impl Authenticator {
             None => None,
         };
         if let Some(token) = headers.user_token {
-            let from_token = self.from_user_token(token.trim()).await?;
+            let from_token = self.caller_of_user_token(token.trim()).await?;
             if let Some(c) = &caller
                 && c.account_id != from_token.account_id
             {
@@ -88,7 +88,7 @@ impl Authenticator {
         Ok(caller)
     }
 
-    async fn from_user_token(&self, token: &str) -> Result<Caller, Error> {
+    async fn caller_of_user_token(&self, token: &str) -> Result<Caller, Error> {
         let claims = self
             .tokens
             .verify(token)
