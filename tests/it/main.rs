@@ -6,6 +6,7 @@ mod support;
 mod credentials;
 mod management;
 mod oauth;
+mod mcp;
 
 mod auth;
 mod binary;

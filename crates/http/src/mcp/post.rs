@@ -98,7 +98,9 @@ pub async fn handle(state: &AppState, mcp: McpContext, req: Request<Incoming>) -
     }
 }
 
-/// 2026-07-28 is named by the header, or (without the header) by the request's own `_meta`.
+/// 2026-07-28 is named by the header, or (without the header) by a request that carries its
+/// protocol version in `_meta`, as only stateless revisions do; a version there that we do not
+/// serve is then answered with -32022 and the supported list.
 fn is_stateless(header_version: Option<&str>, message: &Message) -> bool {
     match header_version {
         Some(v) => ProtocolVersion::parse(v).is_some_and(ProtocolVersion::is_stateless),
@@ -107,9 +109,7 @@ fn is_stateless(header_version: Option<&str>, message: &Message) -> bool {
                 .params_object()
                 .and_then(|p| p.get("_meta"))
                 .and_then(|m| m.get(meta::PROTOCOL_VERSION_KEY))
-                .and_then(|v| v.as_str())
-                .and_then(ProtocolVersion::parse)
-                .is_some_and(ProtocolVersion::is_stateless),
+                .is_some(),
             _ => false,
         },
     }
@@ -164,6 +164,15 @@ async fn stateless(
     encoding: Encoding,
 ) -> HttpResponse {
     if let Message::Request(request) = &message {
+        // A header sent twice could say one thing to us and another to a proxy in front.
+        if let Some(name) = [PROTOCOL_VERSION_HEADER, METHOD_HEADER, NAME_HEADER]
+            .into_iter()
+            .find(|name| headers.get_all(*name).iter().count() > 1)
+        {
+            let error = ErrorObject::header_mismatch(format!("{name} was sent more than once"));
+            let response = Response::error(Some(request.id.clone()), error);
+            return reply::protocol_failure(StatusCode::BAD_REQUEST, &response);
+        }
         let mirrored = MirroredHeaders {
             protocol_version: headers
                 .get(PROTOCOL_VERSION_HEADER)
