@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# Benchmark of the MCP endpoint against a bare hyper server, over loopback, in one run.
+#
+# Builds alloy-mcp-server and the tools in benches/mcp (release), starts both servers, loads
+# each case with the same closed-loop generator and concurrency, and prints requests/s and
+# p50/p99 latency:
+#   - bare hyper server answering a fixed JSON body (the baseline);
+#   - tools/list, 2026-07-28 (stateless: no session, one POST per call);
+#   - tools/call list_connectors_alloy, 2026-07-28;
+#   - tools/call execute_action_alloy (GitHub issues/create, base URL pointed at the bare
+#     server) against POSTing the same request to the bare server directly, at the same
+#     concurrency and one at a time: the difference is what the gateway adds.
+# Prints figures only; nothing is asserted.
+#
+# Settings (environment): BENCH_CONCURRENCY (16), BENCH_SECONDS (10 per case),
+# BENCH_WARMUP (2), BENCH_SERVER_LOG (alloy-mcp-server's --log filter, default `info`: the
+# access log is written as in production, to a file), BENCH_PROFILE (`release`; `dev` only to
+# try the script quickly: debug figures mean nothing).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+CONCURRENCY="${BENCH_CONCURRENCY:-16}"
+SECS="${BENCH_SECONDS:-10}"
+WARMUP="${BENCH_WARMUP:-2}"
+SERVER_LOG="${BENCH_SERVER_LOG:-info}"
+KEY="alloy_bench_bootstrap_key_0123456789"
+TOKEN="ghp_bench0token000000000000000000000000"
+TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
+PROFILE="${BENCH_PROFILE:-release}"
+
+log() { printf '==> %s\n' "$*" >&2; }
+
+log "building ($PROFILE)"
+(cd "$ROOT" && cargo build --profile "$PROFILE" --quiet -p alloy-mcp-server)
+cargo build --profile "$PROFILE" --quiet --locked --manifest-path "$ROOT/benches/mcp/Cargo.toml" \
+  --target-dir "$TARGET"
+if [ "$PROFILE" = dev ]; then BIN="$TARGET/debug"; else BIN="$TARGET/$PROFILE"; fi
+
+WORK="$(mktemp -d)"
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# Waits until $1 has a line matching $2 and prints the first match.
+wait_for_line() {
+  for _ in $(seq 1 200); do
+    if line="$(grep -m1 -E "$2" "$1" 2>/dev/null)"; then printf '%s\n' "$line"; return 0; fi
+    sleep 0.05
+  done
+  echo "timed out waiting for /$2/ in $1:" >&2; cat "$1" >&2; return 1
+}
+
+"$BIN/bare_server" >"$WORK/bare.out" 2>&1 &
+PIDS+=($!)
+BARE="$(wait_for_line "$WORK/bare.out" '^http://')"
+
+"$BIN/alloy-mcp-server" serve \
+  --data-dir "$WORK/data" --bind 127.0.0.1:0 --bootstrap-api-key "$KEY" \
+  --rate-limit-per-minute 1000000000 --connector-base-urls "github=$BARE" \
+  --log "$SERVER_LOG" >"$WORK/alloy.out" 2>"$WORK/alloy.log" &
+PIDS+=($!)
+ALLOY="$(wait_for_line "$WORK/alloy.out" 'listening on http://' | sed -E 's/.*listening on (http:[^ ]+).*/\1/')"
+log "bare server $BARE, alloy-mcp-server $ALLOY"
+
+json_field() { python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
+ACCESS_URL="$(curl -sf -X POST "$ALLOY/api/servers" -H "authorization: Bearer $KEY" \
+  -H 'content-type: application/json' -d '{"name":"Benchmark"}' | json_field accessUrl)"
+# The credential is checked once against the bare server (GET /user answers 200).
+curl -sf -X POST "$ALLOY/api/credentials" -H "authorization: Bearer $KEY" \
+  -H 'content-type: application/json' \
+  -d "{\"connectorId\":\"github\",\"authenticationType\":\"bearer\",\"fields\":{\"token\":\"$TOKEN\"}}" >/dev/null
+
+META='"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{},"io.modelcontextprotocol/clientInfo":{"name":"bench","version":"1"}}'
+LIST_BODY="{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\",\"params\":{$META}}"
+CONNECTORS_BODY="{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\"list_connectors_alloy\",\"arguments\":{},$META}}"
+ISSUE='{"owner":"octocat","repo":"hello-world","title":"Add dark mode"}'
+EXECUTE_BODY="{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\"execute_action_alloy\",\"arguments\":{\"connectorId\":\"github\",\"actionId\":\"issues/create\",\"parameters\":$ISSUE},$META}}"
+MCP_HEADERS=(--header 'accept: application/json, text/event-stream'
+  --header 'content-type: application/json' --header 'mcp-protocol-version: 2026-07-28')
+
+# load NAME CONCURRENCY ARGS... : one run, its JSON report appended to $WORK/results.
+load() {
+  local name="$1" conc="$2"; shift 2
+  log "$name (concurrency $conc, ${SECS}s)"
+  local out
+  out="$("$BIN/mcp_load" --concurrency "$conc" --seconds "$SECS" --warmup "$WARMUP" "$@")"
+  printf '%s\t%s\t%s\n' "$name" "$conc" "$out" >>"$WORK/results"
+}
+
+load bare "$CONCURRENCY" --url "$BARE/" --header 'content-type: application/json' --body "$LIST_BODY" \
+  --expect-body '"number":8'
+load tools/list "$CONCURRENCY" --url "$ACCESS_URL" "${MCP_HEADERS[@]}" \
+  --header 'mcp-method: tools/list' --body "$LIST_BODY" --expect-body '"tools"'
+load list_connectors "$CONCURRENCY" --url "$ACCESS_URL" "${MCP_HEADERS[@]}" \
+  --header 'mcp-method: tools/call' --header 'mcp-name: list_connectors_alloy' \
+  --body "$CONNECTORS_BODY" --expect-body '"connectors"' --reject-body '"isError":true'
+for conc in "$CONCURRENCY" 1; do
+  load direct "$conc" --url "$BARE/repos/octocat/hello-world/issues" \
+    --header "authorization: Bearer $TOKEN" --header 'content-type: application/json' \
+    --body '{"title":"Add dark mode"}' --expect-body '"number":8'
+  load execute "$conc" --url "$ACCESS_URL" "${MCP_HEADERS[@]}" \
+    --header 'mcp-method: tools/call' --header 'mcp-name: execute_action_alloy' \
+    --body "$EXECUTE_BODY" --expect-body '"number":8' --reject-body '"isError":true'
+done
+
+python3 - "$WORK/results" "$(nproc)" <<'EOF'
+import json, sys
+
+rows = {}
+for line in open(sys.argv[1]):
+    name, conc, report = line.rstrip("\n").split("\t")
+    rows[(name, int(conc))] = json.loads(report)
+
+print(f"\nMCP endpoint benchmark (loopback, {sys.argv[2]} CPUs shared by servers and load generator)")
+print(f"{'case':<34}{'conc':>5}{'req/s':>11}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}  vs bare")
+bare = next(r for (n, _), r in rows.items() if n == "bare")
+labels = {
+    "bare": "bare hyper, fixed JSON",
+    "tools/list": "tools/list (2026-07-28)",
+    "list_connectors": "tools/call list_connectors_alloy",
+    "direct": "upstream called directly",
+    "execute": "tools/call execute_action_alloy",
+}
+for (name, conc), r in rows.items():
+    ratio = ""
+    if name in ("tools/list", "list_connectors"):
+        ratio = f"{r['rps'] / bare['rps']:.2f}x req/s, {r['p50_ms'] / bare['p50_ms']:.1f}x p50"
+    print(f"{labels[name]:<34}{conc:>5}{r['rps']:>11.0f}{r['p50_ms']:>9.3f}{r['p99_ms']:>9.3f}{r['errors']:>8}  {ratio}")
+    if r["errors"]:
+        print(f"    first error: {r['first_error']}")
+print("\nexecute_action_alloy over calling the upstream directly:")
+for (name, conc), r in rows.items():
+    if name == "execute":
+        d = rows[("direct", conc)]
+        print(f"  concurrency {conc:>3}: +{r['p50_ms'] - d['p50_ms']:.3f} ms p50, "
+              f"+{r['p99_ms'] - d['p99_ms']:.3f} ms p99, {r['rps'] / d['rps']:.2f}x req/s")
+EOF
