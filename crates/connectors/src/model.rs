@@ -186,8 +186,12 @@ pub enum AuthSchemeKind {
         refresh_url: Option<String>,
         /// Scopes the document lists for the flow.
         scopes: Vec<OAuthScope>,
-        /// Prepended to the token (`x-alloy-prefix`, default `Bearer `).
+        /// Prepended to the token (`x-alloy-prefix`; default `Bearer `, or nothing when the
+        /// token goes in its own header).
         prefix: String,
+        /// The header that carries the token instead of `Authorization`
+        /// (`x-alloy-token-header`, e.g. Shopify's `X-Shopify-Access-Token`).
+        token_header: Option<String>,
     },
     /// A key sent in a header, query parameter or cookie.
     #[serde(rename = "apiKey", rename_all = "camelCase")]

@@ -302,12 +302,30 @@ impl<'a> Loader<'a> {
                                 .collect()
                         })
                         .unwrap_or_default();
+                    let token_header = match s.get("x-alloy-token-header") {
+                        None => None,
+                        Some(Value::String(h))
+                            if reqwest::header::HeaderName::from_bytes(h.as_bytes()).is_ok() =>
+                        {
+                            Some(h.clone())
+                        }
+                        Some(_) => {
+                            return Err(format!(
+                                "{at}.x-alloy-token-header must be a valid header name"
+                            ));
+                        }
+                    };
                     AuthSchemeKind::OAuth2 {
                         authorization_url: str_field(flow, "authorizationUrl"),
                         token_url: str_field(flow, "tokenUrl"),
                         refresh_url: str_field(flow, "refreshUrl"),
                         scopes,
-                        prefix: prefix("Bearer ")?,
+                        prefix: prefix(if token_header.is_some() {
+                            ""
+                        } else {
+                            "Bearer "
+                        })?,
+                        token_header,
                     }
                 }
                 Some("apiKey") => {

@@ -195,9 +195,18 @@ pub(crate) fn build(
     let mut auth_query_param = None;
     if let Some(scheme) = scheme {
         match &scheme.kind {
-            AuthSchemeKind::OAuth2 { prefix, .. } => {
+            AuthSchemeKind::OAuth2 {
+                prefix,
+                token_header,
+                ..
+            } => {
                 let token = credential.required_field("accessToken")?;
-                headers.insert(AUTHORIZATION, secret_header(prefix, token, "accessToken")?);
+                let name = match token_header {
+                    Some(h) => HeaderName::from_bytes(h.as_bytes())
+                        .map_err(|_| Error::Config(format!("bad header name {h}")))?,
+                    None => AUTHORIZATION,
+                };
+                headers.insert(name, secret_header(prefix, token, "accessToken")?);
             }
             AuthSchemeKind::Bearer { prefix } => {
                 let token = credential.required_field("token")?;

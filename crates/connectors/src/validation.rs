@@ -124,9 +124,12 @@ impl Action {
                 continue;
             }
             let filled = match param.location {
+                // A path parameter comes from the credential (Twilio's AccountSid), else from
+                // its documented default (Gmail's `userId` = `me`).
                 ParameterLocation::Path => credential
                     .and_then(|c| c.field(&param.name))
-                    .map(|v| Value::String(v.to_owned())),
+                    .map(|v| Value::String(v.to_owned()))
+                    .or_else(|| param.default.clone()),
                 ParameterLocation::Header if param.required => param.default.clone(),
                 _ => None,
             };
