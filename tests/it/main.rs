@@ -5,8 +5,8 @@ mod support;
 
 mod credentials;
 mod management;
-mod oauth;
 mod mcp;
+mod oauth;
 
 mod auth;
 mod binary;
