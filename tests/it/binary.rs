@@ -503,3 +503,35 @@ async fn sigterm_lets_in_flight_requests_finish() {
     assert!(exit.success(), "{exit}");
     assert!(server.stderr().contains("stopped"));
 }
+
+/// `ALLOY_CONNECTORS_PATH` is a path list like `PATH` (`:`-separated on Unix), as
+/// docs/connectors.md says, and the flag may be repeated.
+#[test]
+fn connectors_path_is_a_path_list() {
+    use crate::credentials::{widget_document, write_document};
+
+    let docs = tempfile::tempdir().unwrap();
+    let mut ids = Vec::new();
+    let mut paths = Vec::new();
+    for id in ["widget", "gadget", "gizmo"] {
+        let mut doc = widget_document("http://127.0.0.1:9");
+        doc["info"]["x-alloy-id"] = json!(id);
+        paths.push(write_document(docs.path(), id, &doc).display().to_string());
+        ids.push(id);
+    }
+    let list = std::env::join_paths(&paths[..2]).unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let (_, serve) = settings(
+        data.path(),
+        &[
+            "--connectors-path",
+            list.to_str().unwrap(),
+            "--connectors-path",
+            &paths[2],
+        ],
+    );
+    let (registry, _) = alloy_mcp_server::startup::connectors(&serve).unwrap();
+    for id in ids {
+        assert!(registry.connector(id).is_ok(), "{id} loaded");
+    }
+}

@@ -76,9 +76,10 @@ pub struct ServeSettings {
     #[arg(long, env = "ALLOY_TRUSTED_PROXIES", value_delimiter = ',')]
     pub trusted_proxies: Vec<IpAddr>,
 
-    /// Comma-separated OpenAPI documents or folders of them to load as extra connectors.
-    #[arg(long, env = "ALLOY_CONNECTORS_PATH", value_delimiter = ',')]
-    pub connectors_path: Vec<PathBuf>,
+    /// OpenAPI documents, or folders of them, to load as extra connectors; a path list like
+    /// `PATH` (`:`-separated on Unix). The flag may be repeated.
+    #[arg(long, env = "ALLOY_CONNECTORS_PATH")]
+    pub connectors_path: Vec<String>,
 
     /// Comma-separated `connectorId=baseUrl` overrides (GitHub Enterprise, Jira Data Center).
     #[arg(long, env = "ALLOY_CONNECTOR_BASE_URLS", value_delimiter = ',')]

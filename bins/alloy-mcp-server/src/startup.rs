@@ -1,6 +1,7 @@
 //! Start-up and shutdown of the server: secrets, database, bootstrap key, limiter, listener.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -72,7 +73,12 @@ pub async fn open_database(store: &StoreSettings) -> anyhow::Result<Database> {
 /// (with `ALLOY_CONNECTOR_BASE_URLS` overrides). A broken operator document is logged and
 /// skipped; the others load.
 pub fn connectors(serve: &ServeSettings) -> anyhow::Result<(Registry, Executor)> {
-    let (registry, errors) = Registry::load(true, &serve.connectors_path);
+    let paths: Vec<PathBuf> = serve
+        .connectors_path
+        .iter()
+        .flat_map(|list| alloy_connectors::split_connector_paths(list))
+        .collect();
+    let (registry, errors) = Registry::load(true, &paths);
     for e in &errors {
         tracing::error!(error = %e, "connector document not loaded");
     }
