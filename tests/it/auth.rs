@@ -231,6 +231,36 @@ async fn revocation_is_immediate_on_the_revoking_replica() {
     assert_eq!(status, 200);
 }
 
+/// An API key past its expiry is refused like an unknown one.
+#[tokio::test]
+async fn expired_api_keys_are_401() {
+    let server = TestServer::start().await;
+    let keys = server.gateway().api_keys();
+    let expired = keys
+        .create(
+            "default",
+            "old",
+            "expired",
+            None,
+            Some(chrono::Utc::now() - chrono::Duration::seconds(1)),
+        )
+        .await
+        .unwrap();
+    let current = keys
+        .create(
+            "default",
+            "new",
+            "current",
+            None,
+            Some(chrono::Utc::now() + chrono::Duration::hours(1)),
+        )
+        .await
+        .unwrap();
+    expect_401(server.request_with(&expired.key, Method::GET, "/api/servers")).await;
+    let (status, _) = send(server.request_with(&current.key, Method::GET, "/api/servers")).await;
+    assert_eq!(status, 200);
+}
+
 /// Another replica on the same database notices a revocation when its recheck interval has
 /// passed: at once with an interval of 0, not before the interval with a long one. Neither
 /// replica runs argon2 again for a key it has verified.

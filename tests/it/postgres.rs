@@ -102,5 +102,29 @@ async fn management_api_on_postgres() {
     assert_error(&resp, 404, "NOT_FOUND");
     // Nothing went to an SQLite file in the data directory.
     assert!(!dir.join("alloy.db").exists());
+
+    // The database losing its tables is a 503 whose body says nothing of the cause.
+    let schema = test_db.schema.clone().unwrap();
+    let admin = sea_orm::Database::connect(test_db.url.as_str())
+        .await
+        .unwrap();
+    sea_orm::ConnectionTrait::execute_unprepared(&admin, &format!("DROP SCHEMA {schema} CASCADE"))
+        .await
+        .unwrap();
+    let resp = restarted
+        .request(Method::POST, "/api/servers")
+        .json(&json!({"name": "No Tables"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 503);
+    let text = resp.text().await.unwrap();
+    let body: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        body,
+        json!({"error": {"code": "SERVICE_UNAVAILABLE", "message": "The database is unavailable"}})
+    );
+    assert!(!text.contains(&schema) && !text.to_lowercase().contains("relation"));
+    let _ = admin.close().await;
     drop(test_db);
 }
