@@ -68,6 +68,17 @@ pub struct ServeSettings {
     #[arg(long, env = "REDIS_URL", hide_env_values = true)]
     pub redis_url: Option<String>,
 
+    /// Put before every rate-limit key in Redis, so that several deployments (or test runs)
+    /// can share one Redis without sharing budgets.
+    #[arg(long, env = "ALLOY_REDIS_KEY_PREFIX", default_value = alloy_ratelimit::DEFAULT_KEY_PREFIX)]
+    pub redis_key_prefix: String,
+
+    /// Milliseconds Redis has to accept a connection, and again to answer one rate-limit
+    /// check; a request waits at most twice this before it is answered from per-replica
+    /// buckets (and the replica treats Redis as down until a probe a second later succeeds).
+    #[arg(long, env = "ALLOY_REDIS_TIMEOUT_MS", default_value_t = 250, value_parser = clap::value_parser!(u64).range(1..=60_000))]
+    pub redis_timeout_ms: u64,
+
     /// Comma-separated `Origin` values accepted on the MCP endpoint.
     #[arg(long, env = "ALLOY_ALLOWED_ORIGINS", value_delimiter = ',')]
     pub allowed_origins: Vec<String>,
@@ -88,6 +99,14 @@ pub struct ServeSettings {
     /// Seconds in-flight requests get to finish at shutdown.
     #[arg(long, env = "ALLOY_SHUTDOWN_GRACE_SECS", default_value_t = 30)]
     pub shutdown_grace_secs: u64,
+
+    /// Milliseconds a client has to send its request headers before the connection is closed.
+    #[arg(long, env = "ALLOY_HEADER_READ_TIMEOUT_MS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_read_timeout_ms: u64,
+
+    /// Milliseconds a client has to send its request body (408 after that).
+    #[arg(long, env = "ALLOY_BODY_READ_TIMEOUT_MS", default_value_t = 30_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub body_read_timeout_ms: u64,
 
     /// Seconds a verified API key is trusted before its row is read again. A key revoked by
     /// another replica (or by `keys revoke`) stops working here within this time; 0 reads the

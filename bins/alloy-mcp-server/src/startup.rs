@@ -8,7 +8,7 @@ use std::time::Duration;
 use alloy_connectors::{Executor, ExecutorConfig, Registry};
 use alloy_gateway::{Gateway, GatewayConfig};
 use alloy_http::{AppState, HttpConfig};
-use alloy_ratelimit::{Quota, limiter_from_url};
+use alloy_ratelimit::{MemoryRateLimiter, Quota, RateLimiter, RedisOptions, RedisRateLimiter};
 use alloy_storage::Database;
 use anyhow::Context;
 use tokio::net::TcpListener;
@@ -99,6 +99,29 @@ pub fn connectors(serve: &ServeSettings) -> anyhow::Result<(Registry, Executor)>
     Ok((registry, executor))
 }
 
+/// The rate limiter: Redis buckets shared by every replica when `REDIS_URL` is set (under
+/// `ALLOY_REDIS_KEY_PREFIX`, waiting `ALLOY_REDIS_TIMEOUT_MS`), in-memory buckets otherwise.
+/// A Redis that is down is not an error (the limiter falls back to per-replica buckets and
+/// logs it); a malformed URL is.
+pub async fn limiter(serve: &ServeSettings) -> anyhow::Result<Arc<dyn RateLimiter>> {
+    let quota = Quota::new(serve.rate_limit_per_minute);
+    Ok(match serve.redis_url.as_deref() {
+        Some(url) => {
+            let options = RedisOptions {
+                key_prefix: serve.redis_key_prefix.clone(),
+                connection_timeout: Duration::from_millis(serve.redis_timeout_ms),
+                response_timeout: Duration::from_millis(serve.redis_timeout_ms),
+                ..RedisOptions::default()
+            };
+            let redis = RedisRateLimiter::connect(url, quota, options)
+                .await
+                .context("REDIS_URL")?;
+            Arc::new(redis)
+        }
+        None => Arc::new(MemoryRateLimiter::new(quota)),
+    })
+}
+
 /// Builds the application and starts serving.
 pub async fn start(store: StoreSettings, serve: ServeSettings) -> anyhow::Result<Running> {
     let db = open_database(&store).await?;
@@ -132,16 +155,15 @@ pub async fn start(store: StoreSettings, serve: ServeSettings) -> anyhow::Result
         None => None,
     };
 
-    let limiter = limiter_from_url(
-        serve.redis_url.as_deref(),
-        Quota::new(serve.rate_limit_per_minute),
-    )
-    .await
-    .context("REDIS_URL")?;
+    let limiter = limiter(&serve).await?;
     let http = HttpConfig {
         trusted_proxies: serve.trusted_proxies.clone(),
         allowed_origins: serve.allowed_origins.clone(),
+        public_url: Some(public_url.clone()),
+        bound_to_loopback: addr.ip().is_loopback(),
         shutdown_grace: Duration::from_secs(serve.shutdown_grace_secs),
+        header_read_timeout: Duration::from_millis(serve.header_read_timeout_ms),
+        body_read_timeout: Duration::from_millis(serve.body_read_timeout_ms),
         ..HttpConfig::default()
     };
     let state = AppState::new(gateway.clone(), Arc::clone(&limiter), http);
