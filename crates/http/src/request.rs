@@ -123,7 +123,67 @@ fn utf8_header<'a>(headers: &'a HeaderMap, name: &str) -> Result<Option<&'a str>
         .transpose()
 }
 
-/// A header as a string, if present and visible ASCII.
+/// A header as a string, if present and UTF-8 (user IDs and other values may be non-ASCII).
+/// Where an undecodable value must not pass for an absent one, use [`auth_headers`].
 pub fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers.get(name).and_then(|v| v.to_str().ok())
+    utf8_header(headers, name).ok().flatten()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hyper::header::HeaderValue;
+
+    fn headers(pairs: &[(&'static str, &[u8])]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (name, value) in pairs {
+            h.insert(*name, HeaderValue::from_bytes(value).unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn headers_are_read_as_utf8() {
+        let h = headers(&[("x-alloy-userid", "Jörg".as_bytes()), ("accept", b"a\xff")]);
+        assert_eq!(header_str(&h, "x-alloy-userid"), Some("Jörg"));
+        assert_eq!(header_str(&h, "accept"), None);
+        assert_eq!(header_str(&h, "missing"), None);
+        let auth = auth_headers(&h).unwrap();
+        assert_eq!(auth.user_id, Some("Jörg"));
+        assert_eq!((auth.authorization, auth.user_token), (None, None));
+    }
+
+    #[test]
+    fn undecodable_auth_headers_are_refused_not_dropped() {
+        let e = auth_headers(&headers(&[("x-alloy-userid", b"J\xf6rg")]))
+            .err()
+            .unwrap();
+        assert_eq!(e.code, ErrorCode::InvalidFormat);
+        for name in ["authorization", "x-alloy-user-token"] {
+            let e = auth_headers(&headers(&[(name, b"Bearer \xff")]))
+                .err()
+                .unwrap();
+            assert_eq!(e.code, ErrorCode::Unauthorized, "{name}");
+        }
+    }
+
+    #[test]
+    fn malformed_json_has_the_validation_shape() {
+        let e = parse_json(&HeaderMap::new(), b"{").err().unwrap();
+        assert_eq!(e.code, ErrorCode::InvalidJson);
+        let details = e.details.unwrap();
+        assert_eq!(details["field"], "body");
+        assert_eq!(details["constraint"], "syntax");
+        let e = parse_json(&headers(&[("content-type", b"text/plain")]), b"{}")
+            .err()
+            .unwrap();
+        assert_eq!(e.code, ErrorCode::InvalidRequest);
+        assert!(
+            parse_json(
+                &headers(&[("content-type", b"application/vnd.api+json")]),
+                b"{}"
+            )
+            .is_ok()
+        );
+    }
 }
