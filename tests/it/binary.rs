@@ -184,6 +184,24 @@ fn help_lists_every_setting_with_its_environment_variable() {
             );
         }
     }
+    // docs/configuration.md documents every setting, flag and variable.
+    let doc_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/configuration.md");
+    let doc = std::fs::read_to_string(&doc_path).expect("docs/configuration.md");
+    for var in &declared {
+        assert!(
+            doc.contains(&format!("`{var}`")),
+            "docs/configuration.md lists {var}"
+        );
+    }
+    let cmd = LogSettings::augment_args(ServeSettings::augment_args(StoreSettings::augment_args(
+        ClapCommand::new("settings"),
+    )));
+    for long in cmd.get_arguments().filter_map(|a| a.get_long()) {
+        assert!(
+            doc.contains(&format!("`--{long}`")),
+            "docs/configuration.md lists --{long}"
+        );
+    }
     let out = run(command().args(["keys", "--help"]));
     let help = text(&out.stdout);
     for word in ["create", "list", "revoke"] {

@@ -436,3 +436,26 @@ async fn management_requests_are_rate_limited_per_credential() {
     let resp = send(server.anonymous(Method::GET, "/api/servers")).await;
     assert_error(&resp, 429, "RATE_LIMITED");
 }
+
+/// A body that does not arrive within `ALLOY_BODY_READ_TIMEOUT_MS` is refused with 408.
+#[tokio::test]
+async fn a_body_that_never_arrives_is_408() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let server = TestServer::start_with(&["--body-read-timeout-ms", "200"]).await;
+    let addr = server.base.trim_start_matches("http://").to_owned();
+    let mut conn = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let head = format!(
+        "POST /api/servers HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {BOOTSTRAP_KEY}\r\n\
+         Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"name\": "
+    );
+    conn.write_all(head.as_bytes()).await.unwrap();
+    // The rest of the body is never sent; the server answers and closes.
+    let mut response = Vec::new();
+    conn.read_to_end(&mut response).await.unwrap();
+    let response = String::from_utf8_lossy(&response);
+    assert!(response.starts_with("HTTP/1.1 408"), "{response}");
+    assert!(response.contains("REQUEST_TIMEOUT"), "{response}");
+    let (_, list) = send(server.request(Method::GET, "/api/servers")).await;
+    assert_eq!(list["total"], 0);
+}
