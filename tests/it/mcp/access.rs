@@ -83,6 +83,15 @@ async fn tokens_and_api_authentication() {
         .0,
         400
     );
+    // A user ID that is not UTF-8 is refused, not dropped (dropping it would act as the owner).
+    let (status, _, body) = send(
+        post_2026(&server, &mcp.token_path(), 1, "tools/list", json!({})).header(
+            "x-alloy-userid",
+            reqwest::header::HeaderValue::from_bytes(b"al\xffice").unwrap(),
+        ),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
     // An unknown server: 404.
     assert_eq!(
         ping_2026(

@@ -11,7 +11,6 @@ mod post;
 mod reply;
 
 use alloy_domain::{ApiError, ErrorCode};
-use alloy_gateway::AuthHeaders;
 use alloy_gateway::mcp::McpContext;
 use alloy_gateway::mcp::access::McpAuth;
 use alloy_gateway::mcp::sessions::session_error;
@@ -63,14 +62,14 @@ pub async fn handle(
         }
         _ => server_id,
     };
+    let auth_headers = match crate::request::auth_headers(headers) {
+        Ok(h) => h,
+        Err(e) => return reply::failure(&e),
+    };
     let auth = McpAuth {
         server_id: &server_id,
         access_token: access_token.as_deref(),
-        headers: AuthHeaders {
-            authorization: header_str(headers, "authorization"),
-            user_id: header_str(headers, "x-alloy-userid"),
-            user_token: header_str(headers, "x-alloy-user-token"),
-        },
+        headers: auth_headers,
     };
     let (server, caller) = match state.gateway.mcp_access(&auth).await {
         Ok(pair) => pair,
