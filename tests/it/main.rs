@@ -14,4 +14,5 @@ mod isolation;
 mod limits_and_routes;
 mod persistence;
 mod postgres;
+mod rate_limits;
 mod validation;

@@ -38,7 +38,9 @@ pub async fn handle(
             if !decision.allowed {
                 return rate_limit::management_refusal(&decision);
             }
-            return respond::gateway_error(&e);
+            let mut resp = respond::gateway_error(&e);
+            rate_limit::write_headers(resp.headers_mut(), &decision);
+            return resp;
         }
     };
     let decision = state.limiter.check(&caller.rate_limit_key()).await;

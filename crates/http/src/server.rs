@@ -4,6 +4,7 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use alloy_gateway::Gateway;
@@ -81,15 +82,35 @@ pub async fn run(
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
+        let header_read_timeout = state.config.header_read_timeout;
         let state = state.clone();
-        let service = service_fn(move |req| {
-            let state = state.clone();
-            async move { Ok::<_, Infallible>(handle(state, peer, req).await) }
-        });
+        let first_request = Arc::new(AtomicBool::new(false));
+        let service = {
+            let first_request = Arc::clone(&first_request);
+            service_fn(move |req| {
+                first_request.store(true, Ordering::Relaxed);
+                let state = state.clone();
+                async move { Ok::<_, Infallible>(handle(state, peer, req).await) }
+            })
+        };
         let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
         let conn = graceful.watch(conn.into_owned());
         tokio::spawn(async move {
-            if let Err(e) = conn.await {
+            tokio::pin!(conn);
+            // hyper's header timeout starts once hyper-util has told HTTP/1 from HTTP/2, which
+            // waits for the first bytes without a deadline: a client that connects and sends
+            // nothing (or half an HTTP/2 preface) would hold the connection forever.
+            let result = tokio::select! {
+                result = &mut conn => result,
+                () = tokio::time::sleep(header_read_timeout) => {
+                    if !first_request.load(Ordering::Relaxed) {
+                        tracing::debug!("no request within the header read timeout; closing");
+                        return;
+                    }
+                    conn.await
+                }
+            };
+            if let Err(e) = result {
                 tracing::debug!(error = %e, "connection ended with an error");
             }
         });
