@@ -22,10 +22,12 @@ fn main() -> io::Result<()> {
             .file_name()
             .and_then(|n| n.to_str())
             .ok_or_else(|| io::Error::other(format!("catalog file name is not UTF-8: {path:?}")))?;
-        let absolute = path
-            .to_str()
-            .ok_or_else(|| io::Error::other(format!("catalog path is not UTF-8: {path:?}")))?;
-        table.push_str(&format!("    ({name:?}, include_str!({absolute:?})),\n"));
+        // Relative to the crate being compiled, not to the checkout that ran this script: two
+        // checkouts sharing one target directory must not read each other's files.
+        let relative = format!("/catalog/{name}");
+        table.push_str(&format!(
+            "    ({name:?}, include_str!(concat!(env!(\"CARGO_MANIFEST_DIR\"), {relative:?}))),\n"
+        ));
     }
     table.push_str("];\n");
 
