@@ -76,7 +76,7 @@ pub struct ServeSettings {
     /// Milliseconds Redis has to accept a connection, and again to answer one rate-limit
     /// check; a request waits at most twice this before it is answered from per-replica
     /// buckets (and the replica treats Redis as down until a probe a second later succeeds).
-    #[arg(long, env = "ALLOY_REDIS_TIMEOUT_MS", default_value_t = 250, value_parser = clap::value_parser!(u64).range(1..=60_000))]
+    #[arg(long, env = "ALLOY_REDIS_TIMEOUT_MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=60_000))]
     pub redis_timeout_ms: u64,
 
     /// Comma-separated `Origin` values accepted on the MCP endpoint.

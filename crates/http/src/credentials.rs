@@ -5,15 +5,16 @@
 
 use alloy_domain::page::Page;
 use alloy_domain::{ApiError, ErrorCode, FieldError};
+use alloy_gateway::Caller;
 use alloy_gateway::credentials::{CallbackOutcome, NewCredentialRequest};
-use alloy_gateway::{AuthHeaders, Caller};
 use hyper::body::Incoming;
 use hyper::header::{self, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 use serde_json::{Map, Value};
 
+use crate::api_request;
 use crate::rate_limit;
-use crate::request::{header_str, parse_json, query_pairs, read_body};
+use crate::request::{header_str, query_pairs};
 use crate::respond::{self, HttpResponse};
 use crate::router::Route;
 use crate::server::{AppState, RequestContext};
@@ -32,47 +33,16 @@ pub async fn handle(
         return callback(state, ctx, req).await;
     }
     let (parts, body) = req.into_parts();
-    let auth = AuthHeaders {
-        authorization: header_str(&parts.headers, "authorization"),
-        user_id: header_str(&parts.headers, "x-alloy-userid"),
-        user_token: header_str(&parts.headers, "x-alloy-user-token"),
+    let (caller, decision) = match api_request::admit(state, ctx, &parts.headers).await {
+        Ok(admitted) => admitted,
+        Err(resp) => return resp,
     };
-    let caller = match state.gateway.authenticator().authenticate(&auth).await {
-        Ok(c) => c,
-        Err(e) => {
-            // Failed attempts spend the client address's budget, so guessing is limited too.
-            let decision = state.limiter.check(&format!("ip:{}", ctx.client_ip)).await;
-            if !decision.allowed {
-                return rate_limit::management_refusal(&decision);
-            }
-            return respond::gateway_error(&e);
-        }
-    };
-    let decision = state.limiter.check(&caller.rate_limit_key()).await;
-    if !decision.allowed {
-        return rate_limit::management_refusal(&decision);
-    }
     let mut resp = match serve(state, &caller, route, parts, body).await {
         Ok(r) => r,
         Err(e) => respond::gateway_error(&e),
     };
     rate_limit::write_headers(resp.headers_mut(), &decision);
     resp
-}
-
-async fn json_body(
-    state: &AppState,
-    parts: &hyper::http::request::Parts,
-    body: Incoming,
-) -> Result<Value, ApiError> {
-    let bytes = read_body(
-        &parts.headers,
-        body,
-        state.config.max_body_bytes,
-        state.config.body_read_timeout,
-    )
-    .await?;
-    parse_json(&parts.headers, &bytes)
 }
 
 async fn serve(
@@ -100,7 +70,7 @@ async fn serve(
         }
         (Route::Credentials, &Method::POST) => {
             let header_redirect = header_str(&parts.headers, "x-redirect-uri").map(str::to_owned);
-            let body = json_body(state, &parts, body).await?;
+            let body = api_request::json_body(state, &parts, body).await?;
             let request = create_request(&body, header_redirect)?;
             let oauth = request.authentication_type == "oauth2";
             let created = credentials.create(caller, request).await?;
@@ -132,7 +102,7 @@ async fn serve(
             respond::json(StatusCode::OK, &apps.get(caller, &connector).await?)
         }
         (Route::OAuthApp(connector), &Method::PUT) => {
-            let body = json_body(state, &parts, body).await?;
+            let body = api_request::json_body(state, &parts, body).await?;
             respond::json(StatusCode::OK, &apps.put(caller, &connector, &body).await?)
         }
         (Route::OAuthApp(connector), &Method::DELETE) => {

@@ -8,6 +8,7 @@
 #![warn(missing_docs)]
 
 mod access_log;
+mod api_request;
 mod client_ip;
 mod config;
 mod credentials;

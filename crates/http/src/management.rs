@@ -9,8 +9,9 @@ use hyper::body::Incoming;
 use hyper::{Method, Request, StatusCode};
 use serde_json::{Value, json};
 
+use crate::api_request;
 use crate::rate_limit;
-use crate::request::{auth_headers, parse_json, query_pairs, read_body};
+use crate::request::{parse_json, query_pairs, read_body};
 use crate::respond::{self, HttpResponse};
 use crate::router::Route;
 use crate::server::{AppState, RequestContext};
@@ -26,48 +27,16 @@ pub async fn handle(
     req: Request<Incoming>,
 ) -> HttpResponse {
     let (parts, body) = req.into_parts();
-    let authenticated = match auth_headers(&parts.headers) {
-        Ok(auth) => state.gateway.authenticator().authenticate(&auth).await,
-        Err(e) => Err(e.into()),
+    let (caller, decision) = match api_request::admit(state, ctx, &parts.headers).await {
+        Ok(admitted) => admitted,
+        Err(resp) => return resp,
     };
-    let caller = match authenticated {
-        Ok(c) => c,
-        Err(e) => {
-            // Failed attempts spend the client address's budget, so guessing is limited too.
-            let decision = state.limiter.check(&format!("ip:{}", ctx.client_ip)).await;
-            if !decision.allowed {
-                return rate_limit::management_refusal(&decision);
-            }
-            let mut resp = respond::gateway_error(&e);
-            rate_limit::write_headers(resp.headers_mut(), &decision);
-            return resp;
-        }
-    };
-    let decision = state.limiter.check(&caller.rate_limit_key()).await;
-    if !decision.allowed {
-        return rate_limit::management_refusal(&decision);
-    }
     let mut resp = match serve(state, &caller, route, parts, body).await {
         Ok(r) => r,
         Err(e) => respond::gateway_error(&e),
     };
     rate_limit::write_headers(resp.headers_mut(), &decision);
     resp
-}
-
-async fn json_body(
-    state: &AppState,
-    parts: &hyper::http::request::Parts,
-    body: Incoming,
-) -> Result<Value, ApiError> {
-    let bytes = read_body(
-        &parts.headers,
-        body,
-        state.config.max_body_bytes,
-        state.config.body_read_timeout,
-    )
-    .await?;
-    parse_json(&parts.headers, &bytes)
 }
 
 async fn serve(
@@ -80,7 +49,7 @@ async fn serve(
     let servers = state.gateway.servers();
     Ok(match (route, &parts.method) {
         (Route::Servers, &Method::POST) => {
-            let body = json_body(state, &parts, body).await?;
+            let body = api_request::json_body(state, &parts, body).await?;
             respond::json(StatusCode::CREATED, &servers.create(caller, &body).await?)
         }
         (Route::Servers, &Method::GET) => {
@@ -92,7 +61,7 @@ async fn serve(
             respond::json(StatusCode::OK, &servers.get(caller, &id).await?)
         }
         (Route::Server(id), &Method::PUT) => {
-            let body = json_body(state, &parts, body).await?;
+            let body = api_request::json_body(state, &parts, body).await?;
             respond::json(StatusCode::OK, &servers.update(caller, &id, &body).await?)
         }
         (Route::Server(id), &Method::DELETE) => {

@@ -41,8 +41,8 @@ impl Default for RedisOptions {
     fn default() -> Self {
         Self {
             key_prefix: DEFAULT_KEY_PREFIX.to_owned(),
-            connection_timeout: Duration::from_millis(250),
-            response_timeout: Duration::from_millis(250),
+            connection_timeout: Duration::from_millis(1000),
+            response_timeout: Duration::from_millis(1000),
             probe_interval: Duration::from_secs(1),
             clock: None,
         }

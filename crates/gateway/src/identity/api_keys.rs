@@ -49,6 +49,9 @@ pub struct ApiKeyService {
     active_ids: Arc<DashMap<String, Instant>>,
     /// Argon2 verifications run so far (the cache's hit rate is visible through it).
     argon2_runs: Arc<AtomicU64>,
+    /// One verification at a time per presented key: a burst of first requests with a new key
+    /// waits for one argon2 run instead of starting one each.
+    in_flight: Arc<DashMap<[u8; 32], Arc<tokio::sync::Mutex<()>>>>,
 }
 
 /// The identity an API key stands for.
@@ -78,6 +81,7 @@ impl ApiKeyService {
             by_digest: Arc::new(DashMap::new()),
             active_ids: Arc::new(DashMap::new()),
             argon2_runs: Arc::new(AtomicU64::new(0)),
+            in_flight: Arc::new(DashMap::new()),
         }
     }
 
@@ -164,7 +168,31 @@ impl ApiKeyService {
                 user_id: hit.user_id,
             });
         }
-        let candidates = self.db.api_keys().by_lookup(&lookup_of(&digest)).await?;
+        let gate = self.in_flight.entry(digest).or_default().clone();
+        let _turn = gate.lock().await;
+        let result = self.verify_uncached(key, &digest, now).await;
+        // Keep the gate while others wait on it (the map's copy and ours make two).
+        self.in_flight
+            .remove_if(&digest, |_, gate| Arc::strong_count(gate) <= 2);
+        result
+    }
+
+    /// The cache miss: find the row by digest prefix and run argon2. Called with the key's
+    /// in-flight lock held, so it first looks again at what the previous holder cached.
+    async fn verify_uncached(
+        &self,
+        key: &str,
+        digest: &[u8; 32],
+        now: chrono::DateTime<Utc>,
+    ) -> Result<KeyIdentity, Error> {
+        if let Some(hit) = self.by_digest.get(digest) {
+            return Ok(KeyIdentity {
+                key_id: hit.key_id.clone(),
+                account_id: hit.account_id.clone(),
+                user_id: hit.user_id.clone(),
+            });
+        }
+        let candidates = self.db.api_keys().by_lookup(&lookup_of(digest)).await?;
         for record in candidates {
             if !record.is_active(now) {
                 continue;
@@ -185,7 +213,7 @@ impl ApiKeyService {
             .map_err(|e| Error::Internal(format!("verification task: {e}")))?;
             if matches {
                 self.by_digest.insert(
-                    digest,
+                    *digest,
                     VerifiedKey {
                         key_id: record.id.clone(),
                         account_id: record.account_id.clone(),
@@ -255,4 +283,37 @@ impl ApiKeyService {
 /// A random 128-bit ID in hex.
 pub(crate) fn uuid_like() -> String {
     hex::encode(rand::random::<[u8; 16]>())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy_storage::testing::TestDatabase;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_burst_of_first_requests_runs_argon2_once() {
+        let t = TestDatabase::sqlite().await;
+        t.db.accounts().create("acct", "Account").await.unwrap();
+        let keys = ApiKeyService::new(t.db.clone(), Duration::from_secs(60));
+        let created = keys
+            .create("acct", "owner", "burst", None, None)
+            .await
+            .unwrap();
+        let before = keys.argon2_verifications();
+        let tasks: Vec<_> = (0..50)
+            .map(|_| {
+                let keys = keys.clone();
+                let key = created.key.clone();
+                tokio::spawn(async move { keys.verify(&key).await })
+            })
+            .collect();
+        for task in tasks {
+            assert_eq!(task.await.unwrap().unwrap().account_id, "acct");
+        }
+        assert_eq!(keys.argon2_verifications(), before + 1);
+        assert!(
+            keys.in_flight.is_empty(),
+            "gates are dropped once nobody waits"
+        );
+    }
 }

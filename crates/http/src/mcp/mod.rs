@@ -81,7 +81,9 @@ pub async fn handle(
             if e.is_internal() {
                 tracing::error!(error = %e, "MCP access check failed");
             }
-            return reply::failure(&e.to_api_error());
+            let mut resp = reply::failure(&e.to_api_error());
+            rate_limit::write_headers(resp.headers_mut(), &decision);
+            return resp;
         }
     };
     let decision = state.limiter.check(&caller.rate_limit_key()).await;
