@@ -334,3 +334,76 @@ fn find_parent_of(value: &Value, key: &str) -> Option<Value> {
         _ => None,
     }
 }
+
+#[tokio::test]
+async fn credential_choice_honours_x_credential_id() {
+    let (upstream, server) = stripe_server().await;
+    let mcp = McpServer::create(&server, json!({"name": "Choice"})).await;
+    let path = mcp.token_path();
+    let first = store_stripe_key(&server, &path).await;
+    let (is_error, second) = tool(
+        &server,
+        &path,
+        "create_credential_alloy",
+        json!({"connectorId": "stripe", "authenticationType": "bearer", "fields": {"token": "sk_test_newer"}}),
+    )
+    .await;
+    assert!(!is_error, "{second}");
+    let args = json!({"connectorId": "stripe", "actionId": "GetCustomers", "parameters": {}});
+    let auth_of_last = || {
+        upstream
+            .requests()
+            .last()
+            .and_then(|r| r.header("authorization").map(str::to_owned))
+    };
+
+    // No choice made: the newest credential.
+    upstream.reset();
+    tool(&server, &path, "execute_action_alloy", args.clone()).await;
+    assert_eq!(auth_of_last().as_deref(), Some("Bearer sk_test_newer"));
+    // x-credential-id picks the older one.
+    upstream.reset();
+    let (status, _, body) = send(
+        post_2026(
+            &server,
+            &path,
+            3,
+            "tools/call",
+            json!({"name": "execute_action_alloy", "arguments": args.clone()}),
+        )
+        .header("x-credential-id", &first),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["result"]["isError"], false, "{body}");
+    assert_eq!(auth_of_last().as_deref(), Some("Bearer sk_test_e2e_secret"));
+    // A credentialId argument wins over the header.
+    upstream.reset();
+    let mut with_id = args.clone();
+    with_id["credentialId"] = second["credentialId"].clone();
+    send(
+        post_2026(
+            &server,
+            &path,
+            4,
+            "tools/call",
+            json!({"name": "execute_action_alloy", "arguments": with_id}),
+        )
+        .header("x-credential-id", &first),
+    )
+    .await;
+    assert_eq!(auth_of_last().as_deref(), Some("Bearer sk_test_newer"));
+    // The listing shows metadata, never the secret.
+    let (_, listed) = tool(
+        &server,
+        &path,
+        "get_credentials_alloy",
+        json!({"connectorId": "stripe"}),
+    )
+    .await;
+    let text = listed.to_string();
+    assert!(
+        text.contains(&first) && !text.contains("sk_test_"),
+        "{text}"
+    );
+}
