@@ -52,10 +52,31 @@ impl Database {
         for _ in 0..PASSES {
             let before = report.total();
             report.failed.clear();
-            self.reseal_servers(&mut report).await?;
-            self.reseal_credentials(&mut report).await?;
+            report.server_tokens += self
+                .reseal_keyed::<server::Entity>(
+                    &mut report,
+                    "servers",
+                    server::Column::Id,
+                    server::Column::TokenSealed,
+                )
+                .await?;
+            report.credentials += self
+                .reseal_keyed::<credential::Entity>(
+                    &mut report,
+                    "credentials",
+                    credential::Column::Id,
+                    credential::Column::SecretSealed,
+                )
+                .await?;
             self.reseal_oauth_apps(&mut report).await?;
-            self.reseal_oauth_states(&mut report).await?;
+            report.oauth_states += self
+                .reseal_keyed::<oauth_state::Entity>(
+                    &mut report,
+                    "oauth_states",
+                    oauth_state::Column::StateDigest,
+                    oauth_state::Column::PayloadSealed,
+                )
+                .await?;
             if report.total() == before {
                 break;
             }
@@ -81,70 +102,50 @@ impl Database {
         }
     }
 
-    async fn reseal_servers(&self, report: &mut ResealReport) -> Result<(), Error> {
+    /// Re-seals one sealed column of a table keyed by a string ID that is also the value's
+    /// associated data, a batch at a time in key order; returns how many values it replaced.
+    async fn reseal_keyed<E>(
+        &self,
+        report: &mut ResealReport,
+        table: &str,
+        key: E::Column,
+        sealed: E::Column,
+    ) -> Result<u64, Error>
+    where
+        E: EntityTrait,
+    {
+        let mut replaced = 0;
         let mut after = String::new();
         loop {
-            let rows: Vec<(String, String)> = server::Entity::find()
+            let rows: Vec<(String, String)> = E::find()
                 .select_only()
-                .column(server::Column::Id)
-                .column(server::Column::TokenSealed)
-                .filter(server::Column::Id.gt(after.clone()))
-                .filter(server::Column::TokenSealed.not_like(current_pattern(self)))
-                .order_by_asc(server::Column::Id)
+                .column(key)
+                .column(sealed)
+                .filter(key.gt(after.clone()))
+                .filter(sealed.not_like(current_pattern(self)))
+                .order_by_asc(key)
                 .limit(BATCH)
                 .into_tuple()
                 .all(self.connection())
                 .await?;
             let Some((last, _)) = rows.last() else {
-                return Ok(());
+                return Ok(replaced);
             };
             after = last.clone();
             for (id, old) in rows {
-                let Some(new) = self.reseal(report, &format!("servers {id}"), &old, &id)? else {
+                // Digests of OAuth states are long and mean nothing to a reader: a prefix will do.
+                let what = format!("{table} {}", &id[..id.len().min(24)]);
+                let Some(new) = self.reseal(report, &what, &old, &id)? else {
                     continue;
                 };
-                let res = server::Entity::update_many()
-                    .col_expr(server::Column::TokenSealed, Expr::value(new))
-                    .filter(server::Column::Id.eq(id))
-                    .filter(server::Column::TokenSealed.eq(old))
+                // Compare-and-swap; a credential's version is left alone, its content is unchanged.
+                let res = E::update_many()
+                    .col_expr(sealed, Expr::value(new))
+                    .filter(key.eq(id))
+                    .filter(sealed.eq(old))
                     .exec(self.connection())
                     .await?;
-                report.server_tokens += res.rows_affected;
-            }
-        }
-    }
-
-    async fn reseal_credentials(&self, report: &mut ResealReport) -> Result<(), Error> {
-        let mut after = String::new();
-        loop {
-            let rows: Vec<(String, String)> = credential::Entity::find()
-                .select_only()
-                .column(credential::Column::Id)
-                .column(credential::Column::SecretSealed)
-                .filter(credential::Column::Id.gt(after.clone()))
-                .filter(credential::Column::SecretSealed.not_like(current_pattern(self)))
-                .order_by_asc(credential::Column::Id)
-                .limit(BATCH)
-                .into_tuple()
-                .all(self.connection())
-                .await?;
-            let Some((last, _)) = rows.last() else {
-                return Ok(());
-            };
-            after = last.clone();
-            for (id, old) in rows {
-                let Some(new) = self.reseal(report, &format!("credentials {id}"), &old, &id)?
-                else {
-                    continue;
-                };
-                // The version is left alone: the secret's content did not change.
-                let res = credential::Entity::update_many()
-                    .col_expr(credential::Column::SecretSealed, Expr::value(new))
-                    .filter(credential::Column::Id.eq(id))
-                    .filter(credential::Column::SecretSealed.eq(old))
-                    .exec(self.connection())
-                    .await?;
-                report.credentials += res.rows_affected;
+                replaced += res.rows_affected;
             }
         }
     }
@@ -181,39 +182,5 @@ impl Database {
             report.oauth_apps += res.rows_affected;
         }
         Ok(())
-    }
-
-    async fn reseal_oauth_states(&self, report: &mut ResealReport) -> Result<(), Error> {
-        let mut after = String::new();
-        loop {
-            let rows: Vec<(String, String)> = oauth_state::Entity::find()
-                .select_only()
-                .column(oauth_state::Column::StateDigest)
-                .column(oauth_state::Column::PayloadSealed)
-                .filter(oauth_state::Column::StateDigest.gt(after.clone()))
-                .filter(oauth_state::Column::PayloadSealed.not_like(current_pattern(self)))
-                .order_by_asc(oauth_state::Column::StateDigest)
-                .limit(BATCH)
-                .into_tuple()
-                .all(self.connection())
-                .await?;
-            let Some((last, _)) = rows.last() else {
-                return Ok(());
-            };
-            after = last.clone();
-            for (digest, old) in rows {
-                let what = format!("oauth_states {}", &digest[..digest.len().min(12)]);
-                let Some(new) = self.reseal(report, &what, &old, &digest)? else {
-                    continue;
-                };
-                let res = oauth_state::Entity::update_many()
-                    .col_expr(oauth_state::Column::PayloadSealed, Expr::value(new))
-                    .filter(oauth_state::Column::StateDigest.eq(digest))
-                    .filter(oauth_state::Column::PayloadSealed.eq(old))
-                    .exec(self.connection())
-                    .await?;
-                report.oauth_states += res.rows_affected;
-            }
-        }
     }
 }
