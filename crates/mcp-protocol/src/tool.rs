@@ -41,12 +41,13 @@ pub struct ToolAnnotations {
 }
 
 impl ToolAnnotations {
-    /// The hints of a tool that only reads: read-only, and open-world as given.
+    /// The hints of a tool that only reads: read-only, so neither destructive nor different
+    /// when repeated, and open-world as given.
     pub fn read_only(open_world: bool) -> Self {
         ToolAnnotations {
             read_only_hint: Some(true),
-            destructive_hint: None,
-            idempotent_hint: None,
+            destructive_hint: Some(false),
+            idempotent_hint: Some(true),
             open_world_hint: Some(open_world),
         }
     }
@@ -216,7 +217,7 @@ mod tests {
             "description": "Lists things.",
             "inputSchema": {"type":"object","properties":{}},
             "outputSchema": {"type":"object"},
-            "annotations": {"readOnlyHint": true, "openWorldHint": true}
+            "annotations": {"readOnlyHint": true, "destructiveHint": false, "idempotentHint": true, "openWorldHint": true}
         });
         for v in [
             ProtocolVersion::V2025_06_18,
@@ -235,7 +236,7 @@ mod tests {
                 "name": "list_things",
                 "description": "Lists things.",
                 "inputSchema": {"type":"object","properties":{}},
-                "annotations": {"title": "List things", "readOnlyHint": true, "openWorldHint": true}
+                "annotations": {"title": "List things", "readOnlyHint": true, "destructiveHint": false, "idempotentHint": true, "openWorldHint": true}
             })
         );
     }

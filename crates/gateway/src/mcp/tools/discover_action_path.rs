@@ -108,12 +108,7 @@ impl Tool<McpContext> for DiscoverActionPath {
             },
             "required": ["connectorId", "goal", "recommendedAction", "steps", "alternatives"]
         })))
-        .with_annotations(ToolAnnotations {
-            read_only_hint: Some(true),
-            destructive_hint: Some(false),
-            idempotent_hint: Some(true),
-            open_world_hint: Some(false),
-        })
+        .with_annotations(ToolAnnotations::read_only(false))
     }
 
     async fn call(&self, ctx: &McpContext, arguments: Map<String, Value>) -> CallToolResult {
