@@ -99,7 +99,7 @@ impl Route {
             Route::OAuthApps => "GET",
             Route::OAuthApp(_) => "GET, PUT, DELETE",
             Route::OAuthCallback => "GET",
-            Route::Mcp { .. } => "GET, POST, DELETE",
+            Route::Mcp { .. } => "POST, DELETE",
         }
     }
 

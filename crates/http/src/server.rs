@@ -154,7 +154,8 @@ async fn route(state: &AppState, ctx: &RequestContext, req: Request<Incoming>) -
         }
         return respond::route_not_found();
     };
-    if !route.allows(req.method()) {
+    // The MCP endpoint answers every method itself, in JSON-RPC form, after its own checks.
+    if !matches!(route, Route::Mcp { .. }) && !route.allows(req.method()) {
         return respond::method_not_allowed(route.allowed());
     }
     let head = req.method() == Method::HEAD;

@@ -365,3 +365,42 @@ async fn stateless_2026_07_28() {
         .unwrap();
     assert_eq!(resp.status(), 405);
 }
+
+#[tokio::test]
+async fn other_methods_answer_like_the_rest_of_the_endpoint() {
+    let server = TestServer::start().await;
+    let mcp = McpServer::create(&server, json!({"name": "Methods"})).await;
+    for method in [reqwest::Method::PUT, reqwest::Method::PATCH] {
+        let resp = server
+            .http
+            .request(method.clone(), server.url(&mcp.token_path()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 405);
+        let allow = resp
+            .headers()
+            .get("allow")
+            .map(|v| v.to_str().unwrap().to_owned());
+        let body: Value = resp.json().await.unwrap();
+        assert_eq!(allow.as_deref(), Some("POST, DELETE"), "{method}");
+        assert_eq!(body["jsonrpc"], "2.0", "{method}: {body}");
+        assert_eq!(body["id"], Value::Null);
+        assert_eq!(body["error"]["data"]["code"], "METHOD_NOT_ALLOWED");
+    }
+    // A batch under 2026-07-28 is malformed for that revision: 400 like its other refusals.
+    let (status, _, body) = send(
+        post(
+            &server,
+            &mcp.token_path(),
+            &json!([{"jsonrpc": "2.0", "id": 1, "method": "tools/list"}]),
+        )
+        .header("mcp-protocol-version", "2026-07-28"),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["code"].clone()),
+        (400, json!(-32600)),
+        "{body}"
+    );
+}

@@ -101,7 +101,7 @@ pub async fn handle(
         Method::POST => post::handle(state, mcp, req).await,
         Method::GET => get(state, &mcp, &req).await,
         Method::DELETE => delete(state, &mcp, &req).await,
-        _ => crate::respond::method_not_allowed("GET, POST, DELETE"),
+        _ => method_not_allowed("This endpoint answers POST and DELETE"),
     };
     rate_limit::write_headers(resp.headers_mut(), &decision);
     resp
@@ -118,10 +118,12 @@ async fn get(_state: &AppState, _mcp: &McpContext, req: &Request<Incoming>) -> H
             "GET requires Accept: text/event-stream",
         ));
     }
-    let mut resp = reply::failure(&ApiError::new(
-        ErrorCode::MethodNotAllowed,
-        "This server does not push messages: no GET stream. Use POST.",
-    ));
+    method_not_allowed("This server does not push messages: no GET stream. Use POST.")
+}
+
+/// 405 in JSON-RPC form, naming the methods that are served.
+fn method_not_allowed(message: &str) -> HttpResponse {
+    let mut resp = reply::failure(&ApiError::new(ErrorCode::MethodNotAllowed, message));
     resp.headers_mut().insert(
         hyper::header::ALLOW,
         HeaderValue::from_static("POST, DELETE"),

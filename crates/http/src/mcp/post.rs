@@ -28,7 +28,7 @@ pub async fn handle(state: &AppState, mcp: McpContext, req: Request<Incoming>) -
     if !accept.contains("text/event-stream") {
         return reply::failure(&ApiError::new(
             ErrorCode::NotAcceptable,
-            "Not Acceptable: the Accept header must include application/json and text/event-stream",
+            "Not Acceptable: the Accept header must include text/event-stream (clients send application/json, text/event-stream)",
         ));
     }
     let encoding = if accept.contains("application/json") {
@@ -199,7 +199,8 @@ async fn stateless(
             let status = match response.error_object().map(|e| e.code) {
                 Some(ErrorObject::METHOD_NOT_FOUND) => StatusCode::NOT_FOUND,
                 Some(
-                    ErrorObject::HEADER_MISMATCH
+                    ErrorObject::INVALID_REQUEST
+                    | ErrorObject::HEADER_MISMATCH
                     | ErrorObject::UNSUPPORTED_PROTOCOL_VERSION
                     | ErrorObject::MISSING_REQUIRED_CLIENT_CAPABILITY,
                 ) => StatusCode::BAD_REQUEST,
