@@ -17,7 +17,7 @@ use crate::app::Gateway;
 use crate::credentials::connector_error;
 use crate::error::Error;
 use crate::identity::Caller;
-use crate::shaping::shape_action_result;
+use crate::shaping::{Tier, action_result_tier, shape_action_result};
 
 /// The connectors a server allows, sorted by ID; only those of `category` (any case) when
 /// given.
@@ -119,14 +119,24 @@ pub struct ExecuteRequest {
     pub timeout_ms: Option<u64>,
 }
 
-/// Executes an action for `caller` under a server's `restrictions` and returns the upstream
-/// answer, shaped ([`crate::shaping`]).
+/// What an executed action gives back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExecuteOutcome {
+    /// The upstream answer, shaped ([`crate::shaping`]).
+    pub result: Value,
+    /// Parameters that fetch the next page (cursor, offset, page, or the `Link` header's), when
+    /// the platform says there is one and the whole of this page was shown: after a cut or a
+    /// refinement advice, paging on would skip what the agent never saw.
+    pub next_page: Option<Value>,
+}
+
+/// Executes an action for `caller` under a server's `restrictions`.
 pub async fn execute(
     gateway: &Gateway,
     caller: &Caller,
     restrictions: &Restrictions,
     request: &ExecuteRequest,
-) -> Result<Value, Error> {
+) -> Result<ExecuteOutcome, Error> {
     let (connector, action) = action(
         gateway.registry(),
         restrictions,
@@ -174,7 +184,13 @@ pub async fn execute(
         (other, _) => other,
     }
     .map_err(connector_error)?;
-    Ok(shape_action_result(action, response.body))
+    let whole_page_shown =
+        action_result_tier(action, &response.body).is_none_or(|t| t == Tier::Complete);
+    let next_page = response.next_page.filter(|_| whole_page_shown);
+    Ok(ExecuteOutcome {
+        result: shape_action_result(action, response.body),
+        next_page,
+    })
 }
 
 fn error_code(e: &Error) -> Option<ErrorCode> {

@@ -611,6 +611,19 @@ fn short_scalar(v: &Value) -> Option<Value> {
     }
 }
 
+/// The tier an action's answer falls in, by the length of its main list; `None` when the answer
+/// has no main list.
+pub fn action_result_tier(action: &Action, body: &Value) -> Option<Tier> {
+    let path = match action.list_path.as_deref() {
+        Some(p) => p,
+        None if body.is_array() => "$",
+        None => return None,
+    };
+    lookup(body, path)
+        .and_then(Value::as_array)
+        .map(|items| Tier::for_count(items.len()))
+}
+
 /// Shapes an action's answer by its main list: the list at the action's `x-alloy-list-path`
 /// (or the body itself when it is an array and the action names no path).
 ///

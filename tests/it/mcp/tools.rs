@@ -407,3 +407,63 @@ async fn credential_choice_honours_x_credential_id() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn the_next_page_is_offered_when_the_whole_page_was_shown() {
+    let (upstream, server) = stripe_server().await;
+    let mcp = McpServer::create(&server, json!({"name": "Paging"})).await;
+    let path = mcp.token_path();
+    store_stripe_key(&server, &path).await;
+    let call = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "execute_action_alloy",
+        "arguments": {"connectorId": "stripe", "actionId": "GetCustomers", "parameters": {"limit": 10}}}});
+    let next_page_text = |body: &Value| {
+        body["result"]["content"]
+            .get(1)
+            .and_then(|c| c["text"].as_str())
+            .map(str::to_owned)
+    };
+
+    // Ten items and Stripe says there are more: the cursor after the last one is offered.
+    upstream.set_handler(|req| {
+        let mut page = customers(10);
+        page["has_more"] = json!(true);
+        match req.path.as_str() {
+            "/v1/customers" => Reply::json(200, &page),
+            _ => Reply::json(200, &json!({"object": "balance"})),
+        }
+    });
+    let mut params = call["params"].clone();
+    params["_meta"] = meta_2026();
+    let request = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": params});
+    let post_call = || {
+        post(&server, &path, &request)
+            .header("mcp-protocol-version", "2026-07-28")
+            .header("mcp-method", "tools/call")
+            .header("mcp-name", "execute_action_alloy")
+    };
+    let (_, _, body) = send(post_call()).await;
+    let hint = next_page_text(&body).unwrap_or_else(|| panic!("a next-page hint in {body}"));
+    assert!(hint.contains("\"starting_after\":\"cus_0009\""), "{hint}");
+    assert_eq!(
+        body["result"]["structuredContent"]["data"]
+            .as_array()
+            .unwrap()
+            .len(),
+        10,
+        "structured content unchanged"
+    );
+
+    // The platform says that was all: no hint.
+    stripe_with(&upstream, 10);
+    let (_, _, body) = send(post_call()).await;
+    assert_eq!(next_page_text(&body), None, "{body}");
+
+    // Thirty items were cut to 25: paging on would skip five, so no hint.
+    upstream.set_handler(|_| {
+        let mut page = customers(30);
+        page["has_more"] = json!(true);
+        Reply::json(200, &page)
+    });
+    let (_, _, body) = send(post_call()).await;
+    assert_eq!(next_page_text(&body), None, "{body}");
+}

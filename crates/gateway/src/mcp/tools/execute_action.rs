@@ -1,13 +1,13 @@
 //! `execute_action_alloy`: runs one action on the platform with the user's credential.
 
 use alloy_connectors::ExecuteOptions;
-use alloy_mcp_protocol::{CallToolResult, Tool, ToolAnnotations, ToolDefinition};
+use alloy_mcp_protocol::{CallToolResult, Content, Tool, ToolAnnotations, ToolDefinition};
 use async_trait::async_trait;
 use serde_json::{Map, Value, json};
 
 use super::arguments::{Arguments, MAX_ID_CHARS};
 use super::{action_id_schema, connector_id_schema, respond};
-use crate::actions::{ExecuteRequest, execute};
+use crate::actions::{ExecuteOutcome, ExecuteRequest, execute};
 use crate::error::Error;
 use crate::mcp::McpContext;
 
@@ -68,11 +68,25 @@ impl Tool<McpContext> for ExecuteAction {
     }
 
     async fn call(&self, ctx: &McpContext, arguments: Map<String, Value>) -> CallToolResult {
-        respond(run(ctx, arguments).await)
+        match run(ctx, arguments).await {
+            Ok(outcome) => {
+                let mut result = respond(Ok(outcome.result));
+                if let Some(next) = outcome.next_page {
+                    // A second text block, so the model sees it; structuredContent stays the
+                    // platform's own answer.
+                    result.content.push(Content::Text(format!(
+                        "More results are available: call execute_action_alloy again with the \
+                         same parameters plus {next}"
+                    )));
+                }
+                result
+            }
+            Err(e) => respond(Err(e)),
+        }
     }
 }
 
-async fn run(ctx: &McpContext, arguments: Map<String, Value>) -> Result<Value, Error> {
+async fn run(ctx: &McpContext, arguments: Map<String, Value>) -> Result<ExecuteOutcome, Error> {
     let args = Arguments::new(
         arguments,
         &[
