@@ -169,11 +169,15 @@ impl ApiKeyService {
             });
         }
         let gate = self.in_flight.entry(digest).or_default().clone();
-        let _turn = gate.lock().await;
-        let result = self.verify_uncached(key, &digest, now).await;
-        // Keep the gate while others wait on it (the map's copy and ours make two).
+        let result = {
+            let _turn = gate.lock().await;
+            self.verify_uncached(key, &digest, now).await
+        };
+        // Every holder lets go of its copy before looking, so the last one out sees only the
+        // map's copy and removes the gate; anyone still waiting keeps it alive.
+        drop(gate);
         self.in_flight
-            .remove_if(&digest, |_, gate| Arc::strong_count(gate) <= 2);
+            .remove_if(&digest, |_, gate| Arc::strong_count(gate) == 1);
         result
     }
 
