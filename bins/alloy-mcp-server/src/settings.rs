@@ -117,6 +117,12 @@ pub struct ServeSettings {
     /// Lifetime in seconds of a user token when `POST /api/users/:userId/token` names none.
     #[arg(long, env = "ALLOY_USER_TOKEN_TTL_SECS", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(60..=2_592_000))]
     pub user_token_ttl_secs: u64,
+
+    /// Lifetime in seconds of an MCP session (revisions 2025-*) from its `initialize`; after it
+    /// the session answers 404 and the client initializes again. Expired and ended sessions are
+    /// deleted as new ones open.
+    #[arg(long, env = "ALLOY_MCP_SESSION_TTL_SECS", default_value_t = 86_400, value_parser = clap::value_parser!(u64).range(60..=30 * 86_400))]
+    pub mcp_session_ttl_secs: u64,
 }
 
 /// Logging settings.

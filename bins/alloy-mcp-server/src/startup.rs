@@ -138,6 +138,7 @@ pub async fn start(store: StoreSettings, serve: ServeSettings) -> anyhow::Result
     let mut config = GatewayConfig::new(public_url.clone(), jwt_secret);
     config.key_recheck_interval = Duration::from_secs(serve.key_recheck_secs);
     config.user_token_ttl = Duration::from_secs(serve.user_token_ttl_secs);
+    config.mcp_session_ttl = Duration::from_secs(serve.mcp_session_ttl_secs);
     let gateway = Gateway::new(db.clone(), config, registry, executor);
 
     let created = keys::bootstrap(&gateway, serve.bootstrap_api_key.clone())

@@ -14,6 +14,9 @@ pub struct GatewayConfig {
     /// How long a verified API key is trusted before its row is read again; bounds how late
     /// another replica notices a revocation.
     pub key_recheck_interval: Duration,
+    /// Lifetime of an MCP session (2025 revisions) from its `initialize`; an older one is
+    /// answered 404 and the client initializes again.
+    pub mcp_session_ttl: Duration,
 }
 
 impl std::fmt::Debug for GatewayConfig {
@@ -22,6 +25,7 @@ impl std::fmt::Debug for GatewayConfig {
             .field("public_url", &self.public_url)
             .field("user_token_ttl", &self.user_token_ttl)
             .field("key_recheck_interval", &self.key_recheck_interval)
+            .field("mcp_session_ttl", &self.mcp_session_ttl)
             .finish_non_exhaustive()
     }
 }
@@ -34,6 +38,7 @@ impl GatewayConfig {
             jwt_secret,
             user_token_ttl: Duration::from_secs(3600),
             key_recheck_interval: Duration::from_secs(5),
+            mcp_session_ttl: Duration::from_secs(24 * 3600),
         }
     }
 }

@@ -404,3 +404,38 @@ async fn other_methods_answer_like_the_rest_of_the_endpoint() {
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn sessions_expire_after_their_lifetime() {
+    let server = TestServer::start().await;
+    let mcp = McpServer::create(&server, json!({"name": "Lifetime"})).await;
+    let path = mcp.token_path();
+    let session = initialize(&server, &path, "2025-11-25").await;
+    assert_eq!(
+        call(&server, &path, &session, 2, "ping", json!({})).await.0,
+        200
+    );
+    // Age the session past the default lifetime (24 hours), as time would.
+    let db = server.data_dir.join("alloy.db");
+    let out = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import sqlite3,sys; c=sqlite3.connect(sys.argv[1], timeout=10); c.execute(\"UPDATE mcp_sessions SET created_at='2000-01-01T00:00:00+00:00'\"); c.commit()",
+            db.to_str().unwrap(),
+        ])
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (status, body) = call(&server, &path, &session, 3, "ping", json!({})).await;
+    assert_eq!(status, 404, "{body}");
+    // A new initialize works.
+    let fresh = initialize(&server, &path, "2025-11-25").await;
+    assert_eq!(
+        call(&server, &path, &fresh, 4, "ping", json!({})).await.0,
+        200
+    );
+}

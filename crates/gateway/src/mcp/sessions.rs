@@ -28,10 +28,18 @@ impl Gateway {
     ) -> Result<String, Error> {
         // 256 random bits, visible ASCII as the transport requires.
         let id = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
-        self.db()
-            .mcp_sessions()
+        let sessions = self.db().mcp_sessions();
+        sessions
             .open(&id, &server.server_id, &caller.user_id, revision.as_str())
             .await?;
+        // Sweep now and then as sessions open, so the table holds about one lifetime's worth.
+        if rand::random::<u8>() == 0 {
+            let cutoff = chrono::Utc::now() - self.config().mcp_session_ttl;
+            match sessions.delete_expired(cutoff).await {
+                Ok(n) => tracing::debug!(deleted = n, "expired MCP sessions swept"),
+                Err(e) => tracing::warn!(error = %e, "sweeping expired MCP sessions failed"),
+            }
+        }
         Ok(id)
     }
 
@@ -47,7 +55,12 @@ impl Gateway {
             return Ok(Err(SessionRefusal::Unknown));
         };
         let user_key = alloy_storage::McpSessionRepository::user_key(&caller.user_id);
-        if s.ended_at.is_some() || s.server_id != server.server_id || s.user_key != user_key {
+        let expired = s.created_at + self.config().mcp_session_ttl <= chrono::Utc::now();
+        if expired
+            || s.ended_at.is_some()
+            || s.server_id != server.server_id
+            || s.user_key != user_key
+        {
             return Ok(Err(SessionRefusal::Unknown));
         }
         ProtocolVersion::parse(&s.protocol_version)

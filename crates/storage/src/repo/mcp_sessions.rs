@@ -1,6 +1,7 @@
 //! MCP sessions: opened by `initialize`, looked up on every later request, ended by `DELETE`.
 
 use chrono::{DateTime, Utc};
+use sea_orm::sea_query::ExprTrait;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter,
     Set,
@@ -100,6 +101,19 @@ impl McpSessionRepository {
         active.ended_at = Set(Some(super::now()));
         active.update(&self.conn).await?;
         Ok(true)
+    }
+
+    /// Deletes sessions opened before `opened_before`, and ended ones; returns how many.
+    pub async fn delete_expired(&self, opened_before: DateTime<Utc>) -> Result<u64, Error> {
+        let res = mcp_session::Entity::delete_many()
+            .filter(
+                mcp_session::Column::CreatedAt
+                    .lt(opened_before)
+                    .or(mcp_session::Column::EndedAt.is_not_null()),
+            )
+            .exec(&self.conn)
+            .await?;
+        Ok(res.rows_affected)
     }
 
     /// Deletes every session of a server (the server is being deleted).

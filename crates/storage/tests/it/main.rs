@@ -2,6 +2,7 @@
 
 mod api_keys;
 mod credentials;
+mod mcp_sessions;
 mod servers;
 
 use alloy_storage::testing::TestDatabase;
