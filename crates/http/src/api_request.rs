@@ -29,7 +29,7 @@ pub async fn admit(
     let caller = match authenticated {
         Ok(c) => c,
         Err(e) => {
-            let decision = state.limiter.check(&format!("ip:{}", ctx.client_ip)).await;
+            let decision = state.limiter.check(&ctx.address_bucket()).await;
             if !decision.allowed {
                 return Err(rate_limit::management_refusal(&decision));
             }

@@ -212,7 +212,7 @@ fn create_request(
 
 /// `GET /oauth/callback`: rate-limited per client address (there is no caller yet).
 async fn callback(state: &AppState, ctx: &RequestContext, req: Request<Incoming>) -> HttpResponse {
-    let decision = state.limiter.check(&format!("ip:{}", ctx.client_ip)).await;
+    let decision = state.limiter.check(&ctx.address_bucket()).await;
     if !decision.allowed {
         return rate_limit::management_refusal(&decision);
     }

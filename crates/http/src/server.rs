@@ -52,6 +52,24 @@ pub struct RequestContext {
     pub client_ip: IpAddr,
 }
 
+impl RequestContext {
+    /// The rate-limit bucket of a request that carries no credential: the client's IPv4
+    /// address, or the /64 network of an IPv6 address (one host usually holds a whole /64, so
+    /// a per-address bucket would be one bucket per attempt).
+    pub fn address_bucket(&self) -> String {
+        match self.client_ip {
+            IpAddr::V4(v4) => format!("ip:{v4}"),
+            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+                Some(v4) => format!("ip:{v4}"),
+                None => {
+                    let s = v6.segments();
+                    format!("ip:{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+                }
+            },
+        }
+    }
+}
+
 /// Serves `listener` until `shutdown` resolves, then stops accepting and waits (up to the
 /// configured grace period) for in-flight requests to finish.
 pub async fn run(
@@ -148,7 +166,7 @@ async fn handle(state: AppState, peer: SocketAddr, req: Request<Incoming>) -> Ht
 
 async fn route(state: &AppState, ctx: &RequestContext, req: Request<Incoming>) -> HttpResponse {
     let Some(route) = Route::parse(req.uri().path()) else {
-        let decision = state.limiter.check(&format!("ip:{}", ctx.client_ip)).await;
+        let decision = state.limiter.check(&ctx.address_bucket()).await;
         if !decision.allowed {
             return crate::rate_limit::management_refusal(&decision);
         }
@@ -180,4 +198,29 @@ async fn route(state: &AppState, ctx: &RequestContext, req: Request<Incoming>) -
 fn strip_body(resp: HttpResponse) -> HttpResponse {
     let (parts, _) = resp.into_parts();
     hyper::Response::from_parts(parts, respond::full(bytes::Bytes::new()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bucket(ip: &str) -> String {
+        RequestContext {
+            client_ip: ip.parse().unwrap(),
+        }
+        .address_bucket()
+    }
+
+    #[test]
+    fn address_buckets() {
+        assert_eq!(bucket("203.0.113.9"), "ip:203.0.113.9");
+        assert_eq!(bucket("::ffff:203.0.113.9"), "ip:203.0.113.9");
+        assert_eq!(bucket("2001:db8:1:2:3:4:5:6"), "ip:2001:db8:1:2::/64");
+        assert_eq!(
+            bucket("2001:db8:1:2:ffff::1"),
+            bucket("2001:db8:1:2::9"),
+            "one /64, one bucket"
+        );
+        assert_ne!(bucket("2001:db8:1:2::1"), bucket("2001:db8:1:3::1"));
+    }
 }

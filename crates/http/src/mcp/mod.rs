@@ -74,7 +74,7 @@ pub async fn handle(
     let (server, caller) = match state.gateway.mcp_access(&auth).await {
         Ok(pair) => pair,
         Err(e) => {
-            let decision = state.limiter.check(&format!("ip:{}", ctx.client_ip)).await;
+            let decision = state.limiter.check(&ctx.address_bucket()).await;
             if !decision.allowed {
                 return rate_limit::mcp_refusal(&decision);
             }
