@@ -1,6 +1,6 @@
 //! Every setting, as a flag of `alloy-mcp-server` and an environment variable.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::Args;
@@ -83,9 +83,10 @@ pub struct ServeSettings {
     #[arg(long, env = "ALLOY_ALLOWED_ORIGINS", value_delimiter = ',')]
     pub allowed_origins: Vec<String>,
 
-    /// Comma-separated proxy addresses whose `X-Forwarded-For` is trusted.
+    /// Comma-separated proxy addresses or networks (`10.0.0.1`, `10.0.0.0/8`, `fd00::/8`) whose
+    /// `X-Forwarded-For` is trusted.
     #[arg(long, env = "ALLOY_TRUSTED_PROXIES", value_delimiter = ',')]
-    pub trusted_proxies: Vec<IpAddr>,
+    pub trusted_proxies: Vec<alloy_http::IpNetwork>,
 
     /// OpenAPI documents, or folders of them, to load as extra connectors; a path list like
     /// `PATH` (`:`-separated on Unix). The flag may be repeated.

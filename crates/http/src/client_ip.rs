@@ -4,6 +4,8 @@ use std::net::{IpAddr, SocketAddr};
 
 use hyper::HeaderMap;
 
+use crate::ip_network::IpNetwork;
+
 /// The address a request is attributed to (rate limits of unauthenticated requests, logs).
 ///
 /// `X-Forwarded-For` is read only when the socket peer is one of `trusted`, and then only from
@@ -12,9 +14,9 @@ use hyper::HeaderMap;
 /// left was written by that client and is not believed. An entry that is not an address
 /// (written by a trusted proxy, since nothing further left is looked at) leaves the peer as the
 /// client. IPv4 addresses seen through a dual-stack socket (`::ffff:a.b.c.d`) count as IPv4.
-pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAddr {
+pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNetwork]) -> IpAddr {
     let peer = peer.to_canonical();
-    let is_trusted = |ip: IpAddr| trusted.iter().any(|t| t.to_canonical() == ip);
+    let is_trusted = |ip: IpAddr| trusted.iter().any(|t| t.contains(ip));
     if !is_trusted(peer) {
         return peer;
     }
@@ -75,17 +77,20 @@ mod tests {
         let client = ip("203.0.113.9");
         let h = headers(&[b"198.51.100.7, 203.0.113.9"]);
         assert_eq!(
-            client_ip(client, &h, &[proxy]),
+            client_ip(client, &h, &[proxy.into()]),
             client,
             "untrusted peer: XFF ignored"
         );
         assert_eq!(
-            client_ip(proxy, &h, &[proxy]),
+            client_ip(proxy, &h, &[proxy.into()]),
             client,
             "rightmost untrusted hop"
         );
-        assert_eq!(client_ip(proxy, &headers(&[b"garbage"]), &[proxy]), proxy);
-        assert_eq!(client_ip(proxy, &HeaderMap::new(), &[proxy]), proxy);
+        assert_eq!(
+            client_ip(proxy, &headers(&[b"garbage"]), &[proxy.into()]),
+            proxy
+        );
+        assert_eq!(client_ip(proxy, &HeaderMap::new(), &[proxy.into()]), proxy);
     }
 
     #[test]
@@ -99,14 +104,14 @@ mod tests {
             b", 203.0.113.9",
         ] {
             assert_eq!(
-                client_ip(proxy, &headers(&[spoof]), &[proxy]),
+                client_ip(proxy, &headers(&[spoof]), &[proxy.into()]),
                 ip("203.0.113.9"),
                 "{spoof:?}"
             );
         }
         // The same with the client's header on its own line.
         assert_eq!(
-            client_ip(proxy, &headers(&[b"\xff", b"203.0.113.9"]), &[proxy]),
+            client_ip(proxy, &headers(&[b"\xff", b"203.0.113.9"]), &[proxy.into()]),
             ip("203.0.113.9")
         );
     }
@@ -115,26 +120,29 @@ mod tests {
     fn chains_of_trusted_proxies_are_walked_from_the_right() {
         let (edge, inner) = (ip("10.0.0.1"), ip("10.0.0.2"));
         let h = headers(&[b"198.51.100.7, 203.0.113.9", b"10.0.0.1"]);
-        assert_eq!(client_ip(inner, &h, &[edge, inner]), ip("203.0.113.9"));
+        assert_eq!(
+            client_ip(inner, &h, &[edge.into(), inner.into()]),
+            ip("203.0.113.9")
+        );
         // Only trusted entries: the leftmost proxy's peer is unknown, keep the socket peer.
         let h = headers(&[b"10.0.0.1"]);
-        assert_eq!(client_ip(inner, &h, &[edge, inner]), inner);
+        assert_eq!(client_ip(inner, &h, &[edge.into(), inner.into()]), inner);
     }
 
     #[test]
     fn ports_and_mapped_addresses() {
         let proxy = ip("10.0.0.1");
         let h = headers(&[b"203.0.113.9:51234"]);
-        assert_eq!(client_ip(proxy, &h, &[proxy]), ip("203.0.113.9"));
+        assert_eq!(client_ip(proxy, &h, &[proxy.into()]), ip("203.0.113.9"));
         let h = headers(&[b"[2001:db8::1]:443"]);
-        assert_eq!(client_ip(proxy, &h, &[proxy]), ip("2001:db8::1"));
+        assert_eq!(client_ip(proxy, &h, &[proxy.into()]), ip("2001:db8::1"));
         // A trusted IPv4 proxy reaching a dual-stack socket.
         let mapped = ip("::ffff:10.0.0.1");
         let h = headers(&[b"203.0.113.9"]);
-        assert_eq!(client_ip(mapped, &h, &[proxy]), ip("203.0.113.9"));
+        assert_eq!(client_ip(mapped, &h, &[proxy.into()]), ip("203.0.113.9"));
         // An untrusted mapped peer is reported as IPv4.
         assert_eq!(
-            client_ip(ip("::ffff:198.51.100.7"), &h, &[proxy]),
+            client_ip(ip("::ffff:198.51.100.7"), &h, &[proxy.into()]),
             ip("198.51.100.7")
         );
     }

@@ -1,6 +1,6 @@
 //! Settings of the HTTP front end.
 
-use std::net::IpAddr;
+use crate::ip_network::IpNetwork;
 use std::time::Duration;
 
 /// Limits and trust settings of the HTTP server.
@@ -15,7 +15,7 @@ pub struct HttpConfig {
     /// Time in-flight requests get to finish at shutdown.
     pub shutdown_grace: Duration,
     /// Peers whose `X-Forwarded-For` is believed.
-    pub trusted_proxies: Vec<IpAddr>,
+    pub trusted_proxies: Vec<IpNetwork>,
     /// `Origin` values accepted on the MCP endpoint besides the public URL's own origin
     /// (requests without `Origin` always pass).
     pub allowed_origins: Vec<String>,

@@ -13,6 +13,7 @@ mod client_ip;
 mod config;
 mod credentials;
 mod health;
+mod ip_network;
 mod management;
 mod mcp;
 mod rate_limit;
@@ -22,4 +23,5 @@ mod router;
 mod server;
 
 pub use config::HttpConfig;
+pub use ip_network::IpNetwork;
 pub use server::{AppState, run};
