@@ -1091,3 +1091,27 @@ async fn redis_keys(port: u16, prefix: &str) -> Vec<String> {
         .await
         .unwrap_or_default()
 }
+
+#[tokio::test]
+async fn wrong_methods_spend_the_address_budget() {
+    let server = TestServer::start_with(&["--rate-limit-per-minute", "3"]).await;
+    for remaining in ["2", "1", "0"] {
+        let resp = server
+            .http
+            .patch(server.url("/api/servers"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 405);
+        assert_eq!(resp.headers()["allow"], "GET, POST");
+        assert_eq!(resp.headers()["ratelimit-remaining"], remaining);
+    }
+    let resp = server
+        .http
+        .patch(server.url("/api/servers"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 429);
+    assert!(resp.headers().get("retry-after").is_some());
+}

@@ -165,16 +165,13 @@ async fn handle(state: AppState, peer: SocketAddr, req: Request<Incoming>) -> Ht
 }
 
 async fn route(state: &AppState, ctx: &RequestContext, req: Request<Incoming>) -> HttpResponse {
+    // Requests no route serves spend the client address's budget, so probing is limited too.
     let Some(route) = Route::parse(req.uri().path()) else {
-        let decision = state.limiter.check(&ctx.address_bucket()).await;
-        if !decision.allowed {
-            return crate::rate_limit::management_refusal(&decision);
-        }
-        return respond::route_not_found();
+        return refused_by_address(state, ctx, respond::route_not_found()).await;
     };
     // The MCP endpoint answers every method itself, in JSON-RPC form, after its own checks.
     if !matches!(route, Route::Mcp { .. }) && !route.allows(req.method()) {
-        return respond::method_not_allowed(route.allowed());
+        return refused_by_address(state, ctx, respond::method_not_allowed(route.allowed())).await;
     }
     let head = req.method() == Method::HEAD;
     let resp = match route {
@@ -193,6 +190,21 @@ async fn route(state: &AppState, ctx: &RequestContext, req: Request<Incoming>) -
         }
     };
     if head { strip_body(resp) } else { resp }
+}
+
+/// `refusal`, or a 429 once the client address's budget is spent; either way with the
+/// address bucket's headers.
+async fn refused_by_address(
+    state: &AppState,
+    ctx: &RequestContext,
+    mut refusal: HttpResponse,
+) -> HttpResponse {
+    let decision = state.limiter.check(&ctx.address_bucket()).await;
+    if !decision.allowed {
+        return crate::rate_limit::management_refusal(&decision);
+    }
+    crate::rate_limit::write_headers(refusal.headers_mut(), &decision);
+    refusal
 }
 
 fn strip_body(resp: HttpResponse) -> HttpResponse {
