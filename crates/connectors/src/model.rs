@@ -425,6 +425,16 @@ pub enum Pagination {
         /// Request parameter for the page size.
         limit_param: Option<String>,
     },
+    /// The answer carries the next page's URL (absolute or a path), whose query parameters the
+    /// next request passes back (Twilio's `next_page_uri`, SendGrid's `_metadata.next`,
+    /// Salesforce's `nextRecordsUrl`).
+    #[serde(rename_all = "camelCase")]
+    NextUrl {
+        /// Dotted path of the next page's URL in the response.
+        next_url_path: String,
+        /// Request parameter for the page size.
+        limit_param: Option<String>,
+    },
 }
 
 /// How a platform reports failure inside a 2xx body (`x-alloy-error`).

@@ -994,8 +994,13 @@ fn pagination(raw: &Value) -> Result<Pagination, String> {
             has_more_path,
         }),
         Some("link-header") => Ok(Pagination::LinkHeader { limit_param }),
+        Some("next-url") => Ok(Pagination::NextUrl {
+            next_url_path: str_field(obj, "nextUrlPath")
+                .ok_or("next-url style needs `nextUrlPath`")?,
+            limit_param,
+        }),
         other => Err(format!(
-            "`style` must be cursor, offset, page or link-header (got {other:?})"
+            "`style` must be cursor, offset, page, link-header or next-url (got {other:?})"
         )),
     }
 }

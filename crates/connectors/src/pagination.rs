@@ -110,27 +110,46 @@ pub(crate) fn next_page(
                 .iter()
                 .filter_map(|v| v.to_str().ok())
                 .find_map(next_link)?;
-            let url = Url::parse(&next).ok()?;
-            let mut params = Map::new();
-            for (k, v) in url.query_pairs() {
-                // Only parameters the action declares, and never an API key the upstream echoed.
-                if Some(k.as_ref()) == auth_query_param {
-                    continue;
-                }
-                let Some(param) = action
-                    .parameters
-                    .iter()
-                    .find(|p| p.location == ParameterLocation::Query && p.name == k)
-                else {
-                    continue;
-                };
-                let value = Value::String(v.into_owned());
-                let value = param.compiled.coerce_scalar(&value).unwrap_or(value);
-                params.insert(k.into_owned(), value);
-            }
-            (!params.is_empty()).then_some(Value::Object(params))
+            declared_query_params(action, &Url::parse(&next).ok()?, auth_query_param)
+        }
+        Pagination::NextUrl { next_url_path, .. } => {
+            let next = lookup(body, next_url_path)?
+                .as_str()
+                .filter(|s| !s.is_empty())?;
+            // A path alone (Twilio, Salesforce) is read against a placeholder origin: only its
+            // query matters.
+            let url = Url::parse(next)
+                .or_else(|_| Url::parse("http://next.invalid/").and_then(|base| base.join(next)))
+                .ok()?;
+            declared_query_params(action, &url, auth_query_param)
         }
     }
+}
+
+/// The query parameters of a next-page URL that the action declares, typed as it declares
+/// them; never an API key the upstream echoed back. `None` when none is left.
+fn declared_query_params(
+    action: &Action,
+    url: &Url,
+    auth_query_param: Option<&str>,
+) -> Option<Value> {
+    let mut params = Map::new();
+    for (k, v) in url.query_pairs() {
+        if Some(k.as_ref()) == auth_query_param {
+            continue;
+        }
+        let Some(param) = action
+            .parameters
+            .iter()
+            .find(|p| p.location == ParameterLocation::Query && p.name == k)
+        else {
+            continue;
+        };
+        let value = Value::String(v.into_owned());
+        let value = param.compiled.coerce_scalar(&value).unwrap_or(value);
+        params.insert(k.into_owned(), value);
+    }
+    (!params.is_empty()).then_some(Value::Object(params))
 }
 
 /// `Some(true)` when there is no has-more flag or it is true; `None` when it says no.

@@ -265,7 +265,9 @@ fn pagination_names(pagination: Option<&Pagination>) -> (Option<String>, Option<
             limit_param,
             ..
         }) => (limit_param.clone(), Some(page_param.clone())),
-        Some(Pagination::LinkHeader { limit_param }) => (limit_param.clone(), None),
+        Some(Pagination::LinkHeader { limit_param } | Pagination::NextUrl { limit_param, .. }) => {
+            (limit_param.clone(), None)
+        }
     }
 }
 
