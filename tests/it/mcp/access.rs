@@ -117,14 +117,9 @@ async fn expired_tokens_are_refused() {
     server.stop().await;
     // Move the expiry into the past, as time would.
     let db = server.data_dir.join("alloy.db");
-    let out = std::process::Command::new("python3")
-        .args(["-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(\"UPDATE servers SET token_expires_at='2000-01-01T00:00:00+00:00'\"); c.commit()", db.to_str().unwrap()])
-        .output()
-        .expect("python3 runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    sqlite_execute(
+        &db,
+        "UPDATE servers SET token_expires_at='2000-01-01T00:00:00+00:00'",
     );
     let dir = server.data_dir.clone();
     let server = TestServer::start_in(&dir, &[]).await;

@@ -146,3 +146,22 @@ pub fn post_2026(
     }
     req
 }
+
+/// Runs one SQL statement on a server's SQLite file from another process, as an operator's
+/// tool would (and as time passing would, for timestamps), while the server may be running.
+pub fn sqlite_execute(db: &std::path::Path, sql: &str) {
+    let out = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import sqlite3,sys; c=sqlite3.connect(sys.argv[1], timeout=10); c.execute(sys.argv[2]); c.commit()",
+            db.to_str().expect("UTF-8 path"),
+            sql,
+        ])
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -417,18 +417,9 @@ async fn sessions_expire_after_their_lifetime() {
     );
     // Age the session past the default lifetime (24 hours), as time would.
     let db = server.data_dir.join("alloy.db");
-    let out = std::process::Command::new("python3")
-        .args([
-            "-c",
-            "import sqlite3,sys; c=sqlite3.connect(sys.argv[1], timeout=10); c.execute(\"UPDATE mcp_sessions SET created_at='2000-01-01T00:00:00+00:00'\"); c.commit()",
-            db.to_str().unwrap(),
-        ])
-        .output()
-        .expect("python3 runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    sqlite_execute(
+        &db,
+        "UPDATE mcp_sessions SET created_at='2000-01-01T00:00:00+00:00'",
     );
     let (status, body) = call(&server, &path, &session, 3, "ping", json!({})).await;
     assert_eq!(status, 404, "{body}");
