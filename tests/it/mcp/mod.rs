@@ -5,6 +5,7 @@ mod conformance;
 mod python_sdk;
 mod tools;
 mod transport;
+mod typescript_sdk;
 
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
