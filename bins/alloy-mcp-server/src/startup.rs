@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use alloy_connectors::{Executor, ExecutorConfig, Registry};
+use alloy_connectors::{Executor, ExecutorConfig, Registry, parse_base_url_overrides};
 use alloy_gateway::{Gateway, GatewayConfig};
 use alloy_http::{AppState, HttpConfig};
 use alloy_ratelimit::{MemoryRateLimiter, Quota, RateLimiter, RedisOptions, RedisRateLimiter};
@@ -83,18 +83,11 @@ pub fn connectors(serve: &ServeSettings) -> anyhow::Result<(Registry, Executor)>
         tracing::error!(error = %e, "connector document not loaded");
     }
     tracing::info!(connectors = registry.len(), "connector registry loaded");
-    let mut config = ExecutorConfig::default();
-    for entry in &serve.connector_base_urls {
-        let Some((id, url)) = entry.split_once('=') else {
-            anyhow::bail!(
-                "ALLOY_CONNECTOR_BASE_URLS entries are connectorId=baseUrl, got '{entry}'"
-            );
-        };
-        url::Url::parse(url.trim()).with_context(|| format!("base URL of connector {id}"))?;
-        config
-            .base_url_overrides
-            .insert(id.trim().to_owned(), url.trim().to_owned());
-    }
+    let config = ExecutorConfig {
+        base_url_overrides: parse_base_url_overrides(&serve.connector_base_urls.join(","))
+            .context("ALLOY_CONNECTOR_BASE_URLS")?,
+        ..ExecutorConfig::default()
+    };
     let executor = Executor::new(config).context("building the HTTP executor")?;
     Ok((registry, executor))
 }
