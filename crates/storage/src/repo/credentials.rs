@@ -11,7 +11,7 @@ use sea_orm::{
     QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
-use sha2::{Digest, Sha256};
+use super::user_key;
 
 use crate::crypto::SecretBox;
 use crate::entity::credential;
@@ -166,11 +166,6 @@ pub struct RefreshedSecret {
 pub struct CredentialRepository {
     conn: DatabaseConnection,
     secrets: Arc<SecretBox>,
-}
-
-/// SHA-256 hex of a user ID: user IDs may be 10,000 characters, too long for an index entry.
-pub(crate) fn user_key(user_id: &str) -> String {
-    hex::encode(Sha256::digest(user_id.as_bytes()))
 }
 
 fn owned(account_id: &str, user_id: &str) -> Condition {

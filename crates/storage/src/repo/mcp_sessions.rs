@@ -6,7 +6,6 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter,
     Set,
 };
-use sha2::{Digest, Sha256};
 
 use crate::entity::mcp_session;
 use crate::error::Error;
@@ -38,11 +37,6 @@ impl From<mcp_session::Model> for McpSessionRecord {
     }
 }
 
-/// SHA-256 hex, the form in which user IDs and session IDs are stored.
-pub fn digest(value: &str) -> String {
-    hex::encode(Sha256::digest(value.as_bytes()))
-}
-
 /// Reads and writes MCP sessions.
 #[derive(Debug, Clone)]
 pub struct McpSessionRepository {
@@ -56,7 +50,7 @@ impl McpSessionRepository {
 
     /// The stored form of a user ID, as [`McpSessionRecord::user_key`] holds it.
     pub fn user_key(user_id: &str) -> String {
-        digest(user_id)
+        super::user_key(user_id)
     }
 
     /// Records a new session.
@@ -68,9 +62,9 @@ impl McpSessionRepository {
         protocol_version: &str,
     ) -> Result<(), Error> {
         mcp_session::ActiveModel {
-            id_digest: Set(digest(session_id)),
+            id_digest: Set(super::sha256_hex(session_id)),
             server_id: Set(server_id.to_owned()),
-            user_key: Set(digest(user_id)),
+            user_key: Set(super::user_key(user_id)),
             protocol_version: Set(protocol_version.to_owned()),
             created_at: Set(super::now()),
             ended_at: Set(None),
@@ -82,15 +76,17 @@ impl McpSessionRepository {
 
     /// The session with this ID, ended or not.
     pub async fn get(&self, session_id: &str) -> Result<Option<McpSessionRecord>, Error> {
-        Ok(mcp_session::Entity::find_by_id(digest(session_id))
-            .one(&self.conn)
-            .await?
-            .map(Into::into))
+        Ok(
+            mcp_session::Entity::find_by_id(super::sha256_hex(session_id))
+                .one(&self.conn)
+                .await?
+                .map(Into::into),
+        )
     }
 
     /// Ends a session; `false` if there was no open session with this ID.
     pub async fn end(&self, session_id: &str) -> Result<bool, Error> {
-        let Some(model) = mcp_session::Entity::find_by_id(digest(session_id))
+        let Some(model) = mcp_session::Entity::find_by_id(super::sha256_hex(session_id))
             .filter(mcp_session::Column::EndedAt.is_null())
             .one(&self.conn)
             .await?

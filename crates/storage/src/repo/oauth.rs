@@ -9,12 +9,11 @@ use sea_orm::{
     QueryOrder, Set,
 };
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
 use crate::crypto::SecretBox;
 use crate::entity::{oauth_app, oauth_state};
 use crate::error::Error;
-use crate::repo::credentials::user_key;
+use crate::repo::{sha256_hex, user_key};
 
 /// An OAuth app as the application sees it, with its client secret opened.
 #[derive(Clone, PartialEq)]
@@ -237,7 +236,7 @@ pub enum ConsumedState {
 
 /// SHA-256 hex of a `state` value.
 pub(crate) fn state_digest(state: &str) -> String {
-    hex::encode(Sha256::digest(state.as_bytes()))
+    sha256_hex(state)
 }
 
 /// Reads and writes pending authorizations.

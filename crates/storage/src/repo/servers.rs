@@ -8,7 +8,6 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
-use sha2::{Digest, Sha256};
 
 use crate::crypto::SecretBox;
 use crate::entity::server;
@@ -92,11 +91,6 @@ pub struct ServerChanges {
     pub restrictions: Option<Restrictions>,
 }
 
-/// SHA-256 hex of a secret: how tokens are found without being stored.
-fn digest(value: &str) -> String {
-    hex::encode(Sha256::digest(value.as_bytes()))
-}
-
 /// Reads and writes servers.
 #[derive(Debug, Clone)]
 pub struct ServerRepository {
@@ -135,7 +129,7 @@ impl ServerRepository {
     /// of that name; `Error::Duplicate("server id")` on the (rare) ID collision.
     pub async fn insert(&self, new: NewServerRecord) -> Result<ServerRecord, Error> {
         let now = super::now();
-        let user_key = digest(&new.user_id);
+        let user_key = super::user_key(&new.user_id);
         if self
             .name_taken(&new.account_id, &user_key, &new.name, None)
             .await?
@@ -152,7 +146,7 @@ impl ServerRepository {
             mode: Set(new.mode),
             is_public: Set(new.is_public),
             restrictions: Set(new.restrictions.to_json().to_string()),
-            token_digest: Set(digest(&new.access_token)),
+            token_digest: Set(super::sha256_hex(&new.access_token)),
             token_sealed: Set(self
                 .secrets
                 .seal(new.access_token.as_bytes(), &new.server_id)?),
@@ -206,7 +200,7 @@ impl ServerRepository {
     /// The server whose access token is `token`.
     pub async fn by_access_token(&self, token: &str) -> Result<Option<ServerRecord>, Error> {
         server::Entity::find()
-            .filter(server::Column::TokenDigest.eq(digest(token)))
+            .filter(server::Column::TokenDigest.eq(super::sha256_hex(token)))
             .one(&self.conn)
             .await?
             .map(|m| self.record(m))
@@ -223,7 +217,7 @@ impl ServerRepository {
     ) -> Result<(Vec<ServerRecord>, u64), Error> {
         let q = server::Entity::find()
             .filter(server::Column::AccountId.eq(account_id))
-            .filter(server::Column::UserKey.eq(digest(user_id)));
+            .filter(server::Column::UserKey.eq(super::user_key(user_id)));
         let total = q.clone().count(&self.conn).await?;
         let rows = q
             .order_by_asc(server::Column::CreatedAt)
