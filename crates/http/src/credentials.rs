@@ -221,8 +221,7 @@ async fn callback(state: &AppState, ctx: &RequestContext, req: Request<Incoming>
     let mut resp = match outcome {
         CallbackOutcome::Redirect { location } => match HeaderValue::from_str(&location) {
             Ok(value) => {
-                let mut resp = Response::new(respond::full(bytes::Bytes::new()));
-                *resp.status_mut() = StatusCode::FOUND;
+                let mut resp = respond::empty(StatusCode::FOUND);
                 resp.headers_mut().insert(header::LOCATION, value);
                 resp
             }

@@ -20,6 +20,13 @@ pub fn full(bytes: impl Into<Bytes>) -> Body {
     Full::new(bytes.into()).boxed()
 }
 
+/// A response with a status and no body (202, 204, 302, …).
+pub fn empty(status: StatusCode) -> HttpResponse {
+    let mut resp = Response::new(full(Bytes::new()));
+    *resp.status_mut() = status;
+    resp
+}
+
 /// A JSON response.
 pub fn json(status: StatusCode, value: &Value) -> HttpResponse {
     let bytes = serde_json::to_vec(value).unwrap_or_else(|_| b"{}".to_vec());

@@ -144,11 +144,7 @@ async fn delete(state: &AppState, mcp: &McpContext, req: &Request<Incoming>) -> 
         .end_mcp_session(session_id, &mcp.server, &mcp.caller)
         .await
     {
-        Ok(true) => {
-            let mut resp = hyper::Response::new(crate::respond::full(bytes::Bytes::new()));
-            *resp.status_mut() = StatusCode::NO_CONTENT;
-            resp
-        }
+        Ok(true) => crate::respond::empty(StatusCode::NO_CONTENT),
         Ok(false) => reply::failure(&session_error(
             alloy_gateway::mcp::sessions::SessionRefusal::Unknown,
         )),

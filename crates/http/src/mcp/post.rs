@@ -72,7 +72,7 @@ pub async fn handle(state: &AppState, mcp: McpContext, req: Request<Incoming>) -
     if let Message::Request(request) = &message
         && request.method == "initialize"
     {
-        return initialize(&mcp, message.clone(), encoding).await;
+        return initialize(&mcp, message, encoding).await;
     }
     if let Err(error) = ProtocolVersion::from_header(header_version) {
         return reply::protocol_failure(StatusCode::BAD_REQUEST, &reply::error_response(error));
@@ -116,9 +116,7 @@ fn is_stateless(header_version: Option<&str>, message: &Message) -> bool {
 }
 
 fn accepted() -> HttpResponse {
-    let mut resp = hyper::Response::new(respond::full(bytes::Bytes::new()));
-    *resp.status_mut() = StatusCode::ACCEPTED;
-    resp
+    respond::empty(StatusCode::ACCEPTED)
 }
 
 /// `initialize`: negotiate the revision, answer, and open a session on success.
