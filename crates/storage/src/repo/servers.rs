@@ -130,12 +130,6 @@ impl ServerRepository {
     pub async fn insert(&self, new: NewServerRecord) -> Result<ServerRecord, Error> {
         let now = super::now();
         let user_key = super::user_key(&new.user_id);
-        if self
-            .name_taken(&new.account_id, &user_key, &new.name, None)
-            .await?
-        {
-            return Err(Error::Duplicate("server name"));
-        }
         let model = server::ActiveModel {
             id: Set(new.server_id.clone()),
             account_id: Set(new.account_id.clone()),
@@ -157,9 +151,9 @@ impl ServerRepository {
         match model.insert(&self.conn).await {
             Ok(m) => self.record(m),
             Err(e) if super::is_unique_violation(&e) => {
-                // Two requests raced past the name check, or the random ID collided.
+                // The unique index on the owner's names, or (rarely) the random ID: tell which.
                 if self
-                    .name_taken(&new.account_id, &user_key, &new.name, None)
+                    .name_taken(&new.account_id, &user_key, &new.name)
                     .await?
                 {
                     Err(Error::Duplicate("server name"))
@@ -176,16 +170,14 @@ impl ServerRepository {
         account_id: &str,
         user_key: &str,
         name: &str,
-        except: Option<&str>,
     ) -> Result<bool, Error> {
-        let mut q = server::Entity::find()
+        let count = server::Entity::find()
             .filter(server::Column::AccountId.eq(account_id))
             .filter(server::Column::UserKey.eq(user_key))
-            .filter(server::Column::Name.eq(name));
-        if let Some(id) = except {
-            q = q.filter(server::Column::Id.ne(id));
-        }
-        Ok(q.count(&self.conn).await? > 0)
+            .filter(server::Column::Name.eq(name))
+            .count(&self.conn)
+            .await?;
+        Ok(count > 0)
     }
 
     /// One server by ID, whoever owns it (the caller checks ownership).
@@ -245,13 +237,6 @@ impl ServerRepository {
         else {
             return Ok(None);
         };
-        if let Some(name) = &changes.name
-            && self
-                .name_taken(&model.account_id, &model.user_key, name, Some(server_id))
-                .await?
-        {
-            return Err(Error::Duplicate("server name"));
-        }
         let mut active = model.into_active_model();
         if let Some(name) = changes.name {
             active.name = Set(name);
