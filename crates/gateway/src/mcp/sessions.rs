@@ -11,13 +11,6 @@ use crate::app::Gateway;
 use crate::error::Error;
 use crate::identity::Caller;
 
-/// Why a session ID was refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SessionRefusal {
-    /// No such session, or it ended: the client must initialize again (HTTP 404).
-    Unknown,
-}
-
 impl Gateway {
     /// Opens a session on `server` for `caller`; returns the `Mcp-Session-Id` value.
     pub async fn open_mcp_session(
@@ -43,16 +36,17 @@ impl Gateway {
         Ok(id)
     }
 
-    /// The revision of an open session of `server` and `caller`. Any other session — unknown,
-    /// ended, another server's or another user's — is [`SessionRefusal::Unknown`].
+    /// The revision of an open session of `server` and `caller`; `None` for any other session —
+    /// unknown, ended, expired, another server's or another user's — which the client must
+    /// replace by initializing again.
     pub async fn mcp_session(
         &self,
         session_id: &str,
         server: &ServerRecord,
         caller: &Caller,
-    ) -> Result<Result<ProtocolVersion, SessionRefusal>, Error> {
+    ) -> Result<Option<ProtocolVersion>, Error> {
         let Some(s) = self.db().mcp_sessions().get(session_id).await? else {
-            return Ok(Err(SessionRefusal::Unknown));
+            return Ok(None);
         };
         let user_key = alloy_storage::McpSessionRepository::user_key(&caller.user_id);
         let expired = s.created_at + self.config().mcp_session_ttl <= chrono::Utc::now();
@@ -61,10 +55,10 @@ impl Gateway {
             || s.server_id != server.server_id
             || s.user_key != user_key
         {
-            return Ok(Err(SessionRefusal::Unknown));
+            return Ok(None);
         }
         ProtocolVersion::parse(&s.protocol_version)
-            .map(Ok)
+            .map(Some)
             .ok_or_else(|| {
                 Error::Internal(format!("stored session revision {}", s.protocol_version))
             })
@@ -78,13 +72,13 @@ impl Gateway {
         caller: &Caller,
     ) -> Result<bool, Error> {
         match self.mcp_session(session_id, server, caller).await? {
-            Ok(_) => Ok(self.db().mcp_sessions().end(session_id).await?),
-            Err(_) => Ok(false),
+            Some(_) => Ok(self.db().mcp_sessions().end(session_id).await?),
+            None => Ok(false),
         }
     }
 }
 
-/// The error object of a refused session.
-pub fn session_error(_: SessionRefusal) -> ApiError {
+/// The error object of a session that is not (or no longer) open.
+pub fn session_error() -> ApiError {
     ApiError::not_found("Session not found or ended; send initialize to open a new one")
 }

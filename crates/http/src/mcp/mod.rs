@@ -145,9 +145,7 @@ async fn delete(state: &AppState, mcp: &McpContext, req: &Request<Incoming>) -> 
         .await
     {
         Ok(true) => crate::respond::empty(StatusCode::NO_CONTENT),
-        Ok(false) => reply::failure(&session_error(
-            alloy_gateway::mcp::sessions::SessionRefusal::Unknown,
-        )),
+        Ok(false) => reply::failure(&session_error()),
         Err(e) => crate::respond::gateway_error(&e),
     }
 }

@@ -88,8 +88,8 @@ pub async fn handle(state: &AppState, mcp: McpContext, req: Request<Incoming>) -
         .mcp_session(session_id, &mcp.server, &mcp.caller)
         .await
     {
-        Ok(Ok(revision)) => revision,
-        Ok(Err(refusal)) => return reply::failure(&session_error(refusal)),
+        Ok(Some(revision)) => revision,
+        Ok(None) => return reply::failure(&session_error()),
         Err(e) => return respond::gateway_error(&e),
     };
     match mcp.gateway.mcp().dispatch(message, revision, &mcp).await {
