@@ -4,9 +4,9 @@
 use alloy_domain::ApiError;
 use alloy_gateway::Caller;
 use alloy_ratelimit::Decision;
-use hyper::HeaderMap;
 use hyper::body::Incoming;
 use hyper::http::request::Parts;
+use hyper::{HeaderMap, Request};
 use serde_json::Value;
 
 use crate::rate_limit;
@@ -45,14 +45,56 @@ pub async fn admit(
     Ok((caller, decision))
 }
 
+/// Serves an authenticated request: [`admit`], then `serve` with the caller, then the
+/// caller's rate-limit headers on whatever `serve` answered (errors included).
+pub async fn serve_admitted(
+    state: &AppState,
+    ctx: &RequestContext,
+    req: Request<Incoming>,
+    serve: impl AsyncFnOnce(&Caller, Parts, Incoming) -> Result<HttpResponse, alloy_gateway::Error>,
+) -> HttpResponse {
+    let (parts, body) = req.into_parts();
+    let (caller, decision) = match admit(state, ctx, &parts.headers).await {
+        Ok(admitted) => admitted,
+        Err(resp) => return resp,
+    };
+    let mut resp = match serve(&caller, parts, body).await {
+        Ok(r) => r,
+        Err(e) => respond::gateway_error(&e),
+    };
+    rate_limit::write_headers(resp.headers_mut(), &decision);
+    resp
+}
+
 /// The request body as JSON, within the size and time limits.
 pub async fn json_body(state: &AppState, parts: &Parts, body: Incoming) -> Result<Value, ApiError> {
-    let bytes = read_body(
+    let bytes = read_limited(state, parts, body).await?;
+    parse_json(&parts.headers, &bytes)
+}
+
+/// Like [`json_body`], for endpoints whose body is optional: an empty body is `{}`.
+pub async fn optional_json_body(
+    state: &AppState,
+    parts: &Parts,
+    body: Incoming,
+) -> Result<Value, ApiError> {
+    let bytes = read_limited(state, parts, body).await?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Value::Object(serde_json::Map::new()));
+    }
+    parse_json(&parts.headers, &bytes)
+}
+
+async fn read_limited(
+    state: &AppState,
+    parts: &Parts,
+    body: Incoming,
+) -> Result<bytes::Bytes, ApiError> {
+    read_body(
         &parts.headers,
         body,
         state.config.max_body_bytes,
         state.config.body_read_timeout,
     )
-    .await?;
-    parse_json(&parts.headers, &bytes)
+    .await
 }

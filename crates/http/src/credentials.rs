@@ -32,17 +32,10 @@ pub async fn handle(
     if route == Route::OAuthCallback {
         return callback(state, ctx, req).await;
     }
-    let (parts, body) = req.into_parts();
-    let (caller, decision) = match api_request::admit(state, ctx, &parts.headers).await {
-        Ok(admitted) => admitted,
-        Err(resp) => return resp,
-    };
-    let mut resp = match serve(state, &caller, route, parts, body).await {
-        Ok(r) => r,
-        Err(e) => respond::gateway_error(&e),
-    };
-    rate_limit::write_headers(resp.headers_mut(), &decision);
-    resp
+    api_request::serve_admitted(state, ctx, req, async |caller, parts, body| {
+        serve(state, caller, route, parts, body).await
+    })
+    .await
 }
 
 async fn serve(

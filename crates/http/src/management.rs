@@ -10,8 +10,7 @@ use hyper::{Method, Request, StatusCode};
 use serde_json::{Value, json};
 
 use crate::api_request;
-use crate::rate_limit;
-use crate::request::{parse_json, query_pairs, read_body};
+use crate::request::query_pairs;
 use crate::respond::{self, HttpResponse};
 use crate::router::Route;
 use crate::server::{AppState, RequestContext};
@@ -26,17 +25,10 @@ pub async fn handle(
     route: Route,
     req: Request<Incoming>,
 ) -> HttpResponse {
-    let (parts, body) = req.into_parts();
-    let (caller, decision) = match api_request::admit(state, ctx, &parts.headers).await {
-        Ok(admitted) => admitted,
-        Err(resp) => return resp,
-    };
-    let mut resp = match serve(state, &caller, route, parts, body).await {
-        Ok(r) => r,
-        Err(e) => respond::gateway_error(&e),
-    };
-    rate_limit::write_headers(resp.headers_mut(), &decision);
-    resp
+    api_request::serve_admitted(state, ctx, req, async |caller, parts, body| {
+        serve(state, caller, route, parts, body).await
+    })
+    .await
 }
 
 async fn serve(
@@ -68,18 +60,7 @@ async fn serve(
             respond::json(StatusCode::OK, &servers.delete(caller, &id).await?)
         }
         (Route::UserToken(user_id), &Method::POST) => {
-            let bytes = read_body(
-                &parts.headers,
-                body,
-                state.config.max_body_bytes,
-                state.config.body_read_timeout,
-            )
-            .await?;
-            let body = if bytes.iter().all(u8::is_ascii_whitespace) {
-                json!({})
-            } else {
-                parse_json(&parts.headers, &bytes)?
-            };
+            let body = api_request::optional_json_body(state, &parts, body).await?;
             issue_user_token(state, caller, &user_id, &body)?
         }
         (route, _) => respond::method_not_allowed(route.allowed()),
