@@ -988,15 +988,19 @@ impl CredentialService {
 
     /// One of the caller's credentials (metadata only).
     pub async fn get(&self, caller: &Caller, credential_id: &str) -> Result<Value, Error> {
+        Ok(view(&self.owned(caller, credential_id).await?))
+    }
+
+    /// The caller's credential with this ID; `CREDENTIAL_NOT_FOUND` for any other (unknown, or
+    /// another user's or account's: they do not exist for this caller).
+    async fn owned(&self, caller: &Caller, credential_id: &str) -> Result<CredentialRecord, Error> {
         let id = normalize_id(credential_id)?;
-        let record = self
-            .inner
+        self.inner
             .db
             .credentials()
             .get(&caller.account_id, &caller.user_id, &id)
             .await?
-            .ok_or_else(|| not_found(Some(&id), None))?;
-        Ok(view(&record))
+            .ok_or_else(|| not_found(Some(&id), None))
     }
 
     /// Revokes (deletes) one of the caller's credentials.
@@ -1156,14 +1160,8 @@ impl CredentialService {
         caller: &Caller,
         credential_id: &str,
     ) -> Result<CredentialMaterial, Error> {
-        let id = normalize_id(credential_id)?;
-        let record = self
-            .inner
-            .db
-            .credentials()
-            .get(&caller.account_id, &caller.user_id, &id)
-            .await?
-            .ok_or_else(|| not_found(Some(&id), None))?;
+        let record = self.owned(caller, credential_id).await?;
+        let id = record.credential_id.clone();
         if record.auth_type != AuthType::OAuth2.as_str() {
             return Err(ApiError::new(
                 ErrorCode::CredentialInvalid,
