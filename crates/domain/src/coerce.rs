@@ -24,6 +24,19 @@ fn article(expected: &str) -> String {
     }
 }
 
+/// A request body as the object every endpoint expects (`INVALID_FORMAT` on `body` otherwise).
+pub fn body_object(body: &Value) -> Result<&Map<String, Value>, FieldError> {
+    body.as_object().ok_or_else(|| {
+        FieldError::new(
+            ErrorCode::InvalidFormat,
+            "body",
+            "type",
+            "object",
+            "The request body must be a JSON object",
+        )
+    })
+}
+
 /// A string field; numbers are coerced to their decimal text. `Ok(None)` when absent.
 pub fn string(obj: &Map<String, Value>, field: &str) -> Result<Option<String>, FieldError> {
     match obj.get(field) {

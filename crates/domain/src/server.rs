@@ -52,18 +52,6 @@ pub struct ServerUpdate {
     pub restrictions: Option<Restrictions>,
 }
 
-fn body_object(body: &Value) -> Result<&Map<String, Value>, FieldError> {
-    body.as_object().ok_or_else(|| {
-        FieldError::new(
-            ErrorCode::InvalidFormat,
-            "body",
-            "type",
-            "object",
-            "The request body must be a JSON object",
-        )
-    })
-}
-
 fn restrictions(obj: &Map<String, Value>) -> Result<Option<Restrictions>, FieldError> {
     obj.get("restrictions")
         .map(Restrictions::from_json)
@@ -73,7 +61,7 @@ fn restrictions(obj: &Map<String, Value>) -> Result<Option<Restrictions>, FieldE
 impl NewServer {
     /// Reads and validates a create request body, applying the reference's coercions.
     pub fn from_json(body: &Value) -> Result<Self, FieldError> {
-        let obj = body_object(body)?;
+        let obj = coerce::body_object(body)?;
         let name = coerce::string(obj, "name")?.ok_or_else(|| {
             FieldError::new(
                 ErrorCode::MissingRequiredField,
@@ -98,7 +86,7 @@ impl NewServer {
 impl ServerUpdate {
     /// Reads and validates an update request body, applying the reference's coercions.
     pub fn from_json(body: &Value) -> Result<Self, FieldError> {
-        let obj = body_object(body)?;
+        let obj = coerce::body_object(body)?;
         let update = ServerUpdate {
             name: coerce::string(obj, "name")?,
             description: coerce::string(obj, "description")?,

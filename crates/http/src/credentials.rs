@@ -4,7 +4,7 @@
 //! authentication: the single-use `state` is what identifies the flow.
 
 use alloy_domain::page::Page;
-use alloy_domain::{ApiError, ErrorCode, FieldError};
+use alloy_domain::{ApiError, ErrorCode, FieldError, coerce};
 use alloy_gateway::Caller;
 use alloy_gateway::credentials::{CallbackOutcome, NewCredentialRequest};
 use hyper::body::Incoming;
@@ -147,15 +147,7 @@ fn create_request(
     body: &Value,
     header_redirect: Option<String>,
 ) -> Result<NewCredentialRequest, ApiError> {
-    let Some(body) = body.as_object() else {
-        return Err(invalid(
-            ErrorCode::InvalidFormat,
-            "body",
-            "type",
-            Value::from("object"),
-            "The request body must be a JSON object",
-        ));
-    };
+    let body = coerce::body_object(body).map_err(ApiError::validation)?;
     if let Some(unknown) = body.keys().find(|k| !CREATE_FIELDS.contains(&k.as_str())) {
         let shown: String = unknown.chars().take(64).collect();
         return Err(invalid(

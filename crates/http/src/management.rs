@@ -79,15 +79,7 @@ fn issue_user_token(
         return Err(ApiError::forbidden("Only an API key can issue user tokens").into());
     };
     alloy_domain::ids::validate_user_id("userId", user_id)?;
-    let obj = body.as_object().ok_or_else(|| {
-        FieldError::new(
-            ErrorCode::InvalidFormat,
-            "body",
-            "type",
-            "object",
-            "The request body must be a JSON object",
-        )
-    })?;
+    let obj = coerce::body_object(body)?;
     let tokens = state.gateway.user_tokens();
     let ttl = match coerce::integer(obj, "expiresInSeconds")? {
         None => tokens.default_ttl(),
