@@ -88,7 +88,7 @@ pub struct AuthTypeMetadata {
 }
 
 /// One field of a credential.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CredentialField {
     /// Field name in `fields`.

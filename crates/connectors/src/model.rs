@@ -81,7 +81,7 @@ impl Connector {
 }
 
 /// A variable of a templated server URL.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ServerVariable {
     /// The name between braces, e.g. `site`; also the credential field that supplies it.
@@ -147,7 +147,7 @@ impl FromStr for AuthType {
 }
 
 /// One entry of `components.securitySchemes`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AuthScheme {
     /// The scheme's key in `components.securitySchemes`.
@@ -172,7 +172,7 @@ impl AuthScheme {
 }
 
 /// The kinds of security scheme the engine understands.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 #[serde(tag = "type", rename_all = "camelCase")]
 pub enum AuthSchemeKind {
     /// OAuth 2.0 authorization-code flow; the token is sent as `Authorization: <prefix><token>`.
@@ -215,7 +215,7 @@ pub enum AuthSchemeKind {
 }
 
 /// An OAuth scope and what it grants.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct OAuthScope {
     /// The scope string, e.g. `channels:read`.
     pub name: String,
@@ -224,7 +224,7 @@ pub struct OAuthScope {
 }
 
 /// Where an API key is sent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ApiKeyLocation {
     /// A request header.
@@ -236,7 +236,7 @@ pub enum ApiKeyLocation {
 }
 
 /// A group of actions (an OpenAPI tag).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Resource {
     /// The tag name.
@@ -303,7 +303,7 @@ fn serialize_method<S: Serializer>(method: &Method, s: S) -> Result<S::Ok, S::Er
 }
 
 /// Where a parameter is sent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ParameterLocation {
     /// Substituted into the path template (percent-encoded).
@@ -372,7 +372,7 @@ pub struct RequestBody {
 }
 
 /// How a request body is written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum BodyEncoding {
     /// `application/json` (and `+json` types).
@@ -384,7 +384,7 @@ pub enum BodyEncoding {
 }
 
 /// How a list action pages (`x-alloy-pagination`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(tag = "style", rename_all = "kebab-case")]
 pub enum Pagination {
     /// The response carries an opaque cursor that the next request passes back.
@@ -438,7 +438,7 @@ pub enum Pagination {
 }
 
 /// How a platform reports failure inside a 2xx body (`x-alloy-error`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ErrorConvention {
     /// Dotted path of the boolean success flag (Slack: `ok`); `false` means failure.

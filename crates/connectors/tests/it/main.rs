@@ -1,6 +1,7 @@
 //! Integration tests of alloy-connectors, in one binary so that it links once.
 
 mod catalog;
+mod directory;
 mod executor;
 mod loading;
 mod support;
