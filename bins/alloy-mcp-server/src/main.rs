@@ -3,7 +3,7 @@
 
 use alloy_gateway::{Gateway, GatewayConfig};
 use alloy_mcp_server::settings::{LogSettings, ServeSettings, StoreSettings};
-use alloy_mcp_server::{keys, startup};
+use alloy_mcp_server::{catalog, keys, startup};
 use anyhow::Context;
 use clap::parser::ValueSource;
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
@@ -33,6 +33,9 @@ enum Command {
     /// Manage API keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Import OpenAPI documents as connectors, list and remove them (see docs/connectors.md).
+    #[command(subcommand)]
+    Connectors(ConnectorsCommand),
     /// Re-seal every stored secret under ALLOY_ENCRYPTION_KEY, opening the old values with
     /// ALLOY_PREVIOUS_ENCRYPTION_KEYS. Servers keep running meanwhile (see docs/credentials.md).
     RotateEncryptionKey,
@@ -62,6 +65,30 @@ enum KeysCommand {
     Revoke {
         /// The key ID shown by `keys list`.
         key_id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ConnectorsCommand {
+    /// Import OpenAPI 3.0/3.1 or Swagger 2.0 documents (JSON or YAML; folders are read
+    /// recursively) into the database, where every server sharing it finds them at start.
+    Import {
+        /// Files or folders.
+        #[arg(required = true)]
+        paths: Vec<std::path::PathBuf>,
+        /// Print every warning (what was guessed or left out), not only their count.
+        #[arg(long)]
+        warnings: bool,
+        /// No progress bar.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// List imported connectors.
+    List,
+    /// Remove an imported connector by ID.
+    Remove {
+        /// The connector ID shown by `connectors list`.
+        id: String,
     },
 }
 
@@ -133,6 +160,7 @@ async fn main() -> anyhow::Result<()> {
         None => serve(cli.store, cli.serve).await,
         Some(Command::Serve(settings)) => serve(cli.store, *settings).await,
         Some(Command::Keys(cmd)) => keys_command(cli.store, cmd).await,
+        Some(Command::Connectors(cmd)) => connectors_command(cli.store, cmd).await,
         Some(Command::RotateEncryptionKey) => {
             let report = alloy_mcp_server::rotation::rotate(&cli.store).await?;
             println!(
@@ -162,6 +190,46 @@ async fn serve(store: StoreSettings, settings: ServeSettings) -> anyhow::Result<
         running.addr, running.public_url
     );
     running.run_until(shutdown_signal()).await
+}
+
+async fn connectors_command(store: StoreSettings, cmd: ConnectorsCommand) -> anyhow::Result<()> {
+    let db = startup::open_database(&store).await?;
+    match cmd {
+        ConnectorsCommand::Import {
+            paths,
+            warnings,
+            quiet,
+        } => {
+            let progress = !quiet && std::io::IsTerminal::is_terminal(&std::io::stderr());
+            let outcome = catalog::import_into(&db, paths, progress).await?;
+            print!("{}", catalog::summary(&outcome, warnings));
+            if outcome.report.imported.is_empty() {
+                db.close().await?;
+                anyhow::bail!("no document was imported");
+            }
+        }
+        ConnectorsCommand::List => {
+            for c in db.catalog().list().await? {
+                println!(
+                    "{}\t{}\t{} actions\t{}\t{}",
+                    c.id,
+                    c.category,
+                    c.action_count,
+                    c.imported_at.to_rfc3339(),
+                    c.source
+                );
+            }
+        }
+        ConnectorsCommand::Remove { id } => {
+            if !db.catalog().remove(&id).await? {
+                db.close().await?;
+                anyhow::bail!("no imported connector with ID {id}");
+            }
+            println!("removed {id}; running servers drop it at their next start");
+        }
+    }
+    db.close().await?;
+    Ok(())
 }
 
 async fn keys_command(store: StoreSettings, cmd: KeysCommand) -> anyhow::Result<()> {

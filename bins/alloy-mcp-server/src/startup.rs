@@ -72,17 +72,44 @@ pub async fn open_database(store: &StoreSettings) -> anyhow::Result<Database> {
 /// The connector registry (built-in catalog plus `ALLOY_CONNECTORS_PATH`) and the executor
 /// (with `ALLOY_CONNECTOR_BASE_URLS` overrides). A broken operator document is logged and
 /// skipped; the others load.
-pub fn connectors(serve: &ServeSettings) -> anyhow::Result<(Registry, Executor)> {
+pub async fn connectors(
+    serve: &ServeSettings,
+    db: &Database,
+) -> anyhow::Result<(Registry, Executor)> {
     let paths: Vec<PathBuf> = serve
         .connectors_path
         .iter()
         .flat_map(|list| alloy_connectors::split_connector_paths(list))
         .collect();
-    let (registry, errors) = Registry::load(true, &paths);
-    for e in &errors {
+    let started = std::time::Instant::now();
+    if !paths.is_empty() {
+        tracing::info!(paths = ?paths, "loading ALLOY_CONNECTORS_PATH documents");
+    }
+    let (mut registry, report) =
+        tokio::task::spawn_blocking(move || Registry::load_reporting(true, &paths))
+            .await
+            .context("loading connector documents")?;
+    for e in &report.errors {
         tracing::error!(error = %e, "connector document not loaded");
     }
-    tracing::info!(connectors = registry.len(), "connector registry loaded");
+    for (source, warning) in &report.warnings {
+        tracing::debug!(%source, %warning, "connector document loaded with a warning");
+    }
+    crate::catalog::load_stored(db, &mut registry).await?;
+    // The search index is built now, not by the first agent that searches.
+    let registry = tokio::task::spawn_blocking(move || {
+        registry.index();
+        registry
+    })
+    .await
+    .context("indexing the catalog")?;
+    tracing::info!(
+        connectors = registry.len(),
+        actions = registry.index().action_count(),
+        warnings = report.warnings.len(),
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "connector registry loaded"
+    );
     let config = ExecutorConfig {
         base_url_overrides: parse_base_url_overrides(&serve.connector_base_urls.join(","))
             .context("ALLOY_CONNECTOR_BASE_URLS")?,
@@ -127,7 +154,7 @@ pub async fn start(store: StoreSettings, serve: ServeSettings) -> anyhow::Result
         .clone()
         .unwrap_or_else(|| format!("http://{addr}"));
     let jwt_secret = secrets::jwt_secret(serve.jwt_secret.as_deref(), &store.data_dir)?;
-    let (registry, executor) = connectors(&serve)?;
+    let (registry, executor) = connectors(&serve, &db).await?;
     let mut config = GatewayConfig::new(public_url.clone(), jwt_secret);
     config.key_recheck_interval = Duration::from_secs(serve.key_recheck_secs);
     config.user_token_ttl = Duration::from_secs(serve.user_token_ttl_secs);

@@ -34,4 +34,4 @@ pub use model::{
     ErrorConvention, OAuthScope, Pagination, Parameter, ParameterLocation, RequestBody, Resource,
     ServerVariable,
 };
-pub use registry::{Registry, split_connector_paths};
+pub use registry::{DetailStore, LoadReport, Registry, split_connector_paths};

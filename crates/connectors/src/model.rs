@@ -10,7 +10,7 @@ use reqwest::Method;
 use serde::{Serialize, Serializer};
 use serde_json::Value;
 
-use crate::schema::Schema;
+use crate::schema::CompiledSchema;
 
 /// A SaaS platform the gateway can act on, loaded from one OpenAPI document.
 #[derive(Debug, Clone, Serialize)]
@@ -89,7 +89,7 @@ pub struct ServerVariable {
     /// Used when the credential has no such field.
     pub default: Option<String>,
     /// Allowed values, when the document restricts them.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub allowed_values: Vec<String>,
     /// What the value is (e.g. "Your Atlassian site name").
     pub description: Option<String>,
@@ -347,7 +347,7 @@ pub struct Parameter {
     /// The full (ref-resolved) JSON Schema.
     pub schema: Value,
     #[serde(skip)]
-    pub(crate) compiled: Schema,
+    pub(crate) compiled: CompiledSchema,
 }
 
 /// The request body an action takes.
@@ -368,7 +368,7 @@ pub struct RequestBody {
     #[serde(skip)]
     pub(crate) deep_object_fields: Vec<String>,
     #[serde(skip)]
-    pub(crate) compiled: Schema,
+    pub(crate) compiled: CompiledSchema,
 }
 
 /// How a request body is written.

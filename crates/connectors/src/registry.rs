@@ -1,23 +1,83 @@
 //! The set of loaded connectors: the built-in catalog plus operators' documents.
+//!
+//! Built-in connectors are held whole. Imported ones (a folder of `ALLOY_CONNECTORS_PATH`, or
+//! the catalog stored by `connectors import`) are held as summaries — names, places, types —
+//! and each action's full definition is loaded when it is first asked for, from the document's
+//! compressed details (in memory for path documents, in the database for imported ones), then
+//! kept in a bounded cache.
 
-use std::collections::BTreeMap;
-use std::fs;
-use std::path::{Path, PathBuf};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::catalog::builtin_documents;
+use crate::catalog::detail::DetailBlob;
+use crate::catalog::import::{ImportedConnector, import};
+use crate::catalog::index::CatalogIndex;
+use crate::catalog::stored;
 use crate::error::{Error, LoadError};
 use crate::model::{Action, Connector};
-use crate::openapi::{is_valid_connector_id, load_document};
+use crate::openapi::load_document;
+
+/// Where the details of imported connectors are stored (the database, for the catalog that
+/// `connectors import` wrote).
+#[async_trait::async_trait]
+pub trait DetailStore: Send + Sync + fmt::Debug {
+    /// The compressed details of a connector, `None` when there are none.
+    async fn details(&self, connector_id: &str) -> Result<Option<Vec<u8>>, String>;
+}
+
+/// Where a summary connector's details come from.
+#[derive(Debug, Clone)]
+enum DetailSource {
+    /// Compressed in memory (documents loaded from `ALLOY_CONNECTORS_PATH`).
+    Memory(Arc<[u8]>),
+    /// In the [`DetailStore`].
+    Store,
+}
+
+/// Bytes of decompressed details kept in memory at most.
+const DETAIL_CACHE_BYTES: usize = 96 * 1024 * 1024;
+/// Full actions kept in memory at most.
+const ACTION_CACHE_ENTRIES: usize = 4096;
+
+#[derive(Debug, Default)]
+struct Caches {
+    /// Decompressed details by connector, with the tick of their last use.
+    blobs: Mutex<HashMap<String, (Arc<DetailBlob>, u64)>>,
+    actions: Mutex<HashMap<(String, String), (Arc<Action>, u64)>>,
+    tick: std::sync::atomic::AtomicU64,
+}
+
+impl Caches {
+    fn next_tick(&self) -> u64 {
+        self.tick.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    }
+}
 
 /// Every connector the gateway knows, by ID.
 ///
 /// Loading never stops at a broken document: each one that fails is reported as a
 /// [`LoadError`] naming its file, and the others load. A document whose connector ID is already
-/// taken (by the built-in catalog or an earlier operator file) is refused with a `LoadError`; it
-/// never silently replaces a connector.
+/// taken gets the first free `-2`, `-3`, … suffix and a warning; it never silently replaces a
+/// connector.
 #[derive(Debug, Clone, Default)]
 pub struct Registry {
     connectors: BTreeMap<String, Connector>,
+    details: HashMap<String, DetailSource>,
+    store: Option<Arc<dyn DetailStore>>,
+    caches: Arc<Caches>,
+    index: Arc<OnceLock<CatalogIndex>>,
+}
+
+/// What loading the documents of `ALLOY_CONNECTORS_PATH` said besides errors.
+#[derive(Debug, Default)]
+pub struct LoadReport {
+    /// Documents that did not load.
+    pub errors: Vec<LoadError>,
+    /// `(source, warning)` for documents that loaded with guesses or omissions.
+    pub warnings: Vec<(String, String)>,
 }
 
 impl Registry {
@@ -37,95 +97,49 @@ impl Registry {
         }
     }
 
-    /// The built-in catalog (when `include_builtin`) plus the documents at `paths`: files load
-    /// whatever their extension, folders load their `*.json` files (not sub-folders) in name
-    /// order. Returns the registry and one error per document (or path) that failed.
+    /// The built-in catalog (when `include_builtin`) plus the documents at `paths` (files, or
+    /// folders read recursively: JSON and YAML, OpenAPI 3 or Swagger 2.0). Returns the
+    /// registry and one error per document (or path) that failed.
     pub fn load(include_builtin: bool, paths: &[PathBuf]) -> (Self, Vec<LoadError>) {
+        let (registry, report) = Registry::load_reporting(include_builtin, paths);
+        (registry, report.errors)
+    }
+
+    /// As [`load`](Self::load), with the warnings of the documents that loaded.
+    pub fn load_reporting(include_builtin: bool, paths: &[PathBuf]) -> (Self, LoadReport) {
         let mut registry = Registry::empty();
-        let mut errors = Vec::new();
+        let mut report = LoadReport::default();
         if include_builtin {
             for (file, text) in builtin_documents() {
                 let source = format!("builtin:{file}");
                 if let Err(e) = registry.add_document(&source, text, None) {
-                    errors.push(e);
+                    report.errors.push(e);
                 }
             }
         }
-        for path in paths {
-            registry.load_path(path, &mut errors);
-        }
-        (registry, errors)
-    }
-
-    fn load_path(&mut self, path: &Path, errors: &mut Vec<LoadError>) {
-        let shown = path.display().to_string();
-        let meta = match fs::metadata(path) {
-            Ok(m) => m,
-            Err(e) => {
-                errors.push(LoadError::new(shown, format!("cannot read: {e}")));
-                return;
+        if !paths.is_empty() {
+            let reserved: HashSet<String> = registry.connectors.keys().cloned().collect();
+            let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+            let imported = import(paths, &reserved, threads, &|_, _| {});
+            for r in imported.refused {
+                report.errors.push(LoadError::new(r.source, r.reason));
             }
-        };
-        if !meta.is_dir() {
-            self.load_file(path, errors);
-            return;
-        }
-        let entries = match fs::read_dir(path) {
-            Ok(entries) => entries,
-            Err(e) => {
-                errors.push(LoadError::new(shown, format!("cannot list folder: {e}")));
-                return;
-            }
-        };
-        let mut files: Vec<PathBuf> = Vec::new();
-        for entry in entries {
-            match entry {
-                Ok(entry) => {
-                    let p = entry.path();
-                    if p.is_file() {
-                        files.push(p);
-                    }
+            for c in imported.imported {
+                for w in &c.warnings {
+                    report
+                        .warnings
+                        .push((c.connector.source.clone(), w.clone()));
                 }
-                Err(e) => errors.push(LoadError::new(
-                    shown.clone(),
-                    format!("cannot list folder: {e}"),
-                )),
+                if let Err(e) = registry.add_imported(c) {
+                    report.errors.push(e);
+                }
             }
         }
-        files.sort();
-        for file in files {
-            match file.extension().and_then(|e| e.to_str()) {
-                Some("json") => self.load_file(&file, errors),
-                Some("yaml") | Some("yml") => errors.push(LoadError::new(
-                    file.display().to_string(),
-                    "YAML documents are not supported; convert the document to JSON",
-                )),
-                _ => {}
-            }
-        }
+        (registry, report)
     }
 
-    fn load_file(&mut self, path: &Path, errors: &mut Vec<LoadError>) {
-        let shown = path.display().to_string();
-        let text = match fs::read_to_string(path) {
-            Ok(t) => t,
-            Err(e) => {
-                errors.push(LoadError::new(shown, format!("cannot read: {e}")));
-                return;
-            }
-        };
-        let fallback = path
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .map(str::to_ascii_lowercase)
-            .filter(|s| is_valid_connector_id(s));
-        if let Err(e) = self.add_document(&shown, &text, fallback.as_deref()) {
-            errors.push(e);
-        }
-    }
-
-    /// Loads one document and adds its connector. `fallback_id` is used when the document has
-    /// no `info.x-alloy-id`. Refuses a connector ID that is already taken.
+    /// Loads one document whole and adds its connector. `fallback_id` is used when the
+    /// document has no `info.x-alloy-id`. Refuses a connector ID that is already taken.
     pub fn add_document(
         &mut self,
         source_name: &str,
@@ -139,6 +153,8 @@ impl Registry {
     /// Adds a loaded connector; refuses an ID that is already taken.
     pub fn add(&mut self, connector: Connector) -> Result<&Connector, LoadError> {
         use std::collections::btree_map::Entry;
+        // A clone shares its index; a changed registry builds its own.
+        self.index = Arc::new(OnceLock::new());
         match self.connectors.entry(connector.id.clone()) {
             Entry::Occupied(existing) => Err(LoadError::new(
                 connector.source.clone(),
@@ -152,6 +168,36 @@ impl Registry {
         }
     }
 
+    /// Adds an imported summary whose details stay in memory, compressed.
+    pub fn add_imported(&mut self, imported: ImportedConnector) -> Result<(), LoadError> {
+        let id = imported.connector.id.clone();
+        self.add(imported.connector)?;
+        self.details
+            .insert(id, DetailSource::Memory(imported.detail.into()));
+        Ok(())
+    }
+
+    /// Adds a summary stored by `connectors import` ([`stored::encode`]); its details are read
+    /// from the [`DetailStore`] when first needed.
+    pub fn add_stored(&mut self, source: &str, summary: &[u8]) -> Result<(), LoadError> {
+        let connector =
+            stored::decode(summary).map_err(|e| LoadError::new(source, e.to_string()))?;
+        let id = connector.id.clone();
+        self.add(connector)?;
+        self.details.insert(id, DetailSource::Store);
+        Ok(())
+    }
+
+    /// Where the details of stored summaries are read from.
+    pub fn set_detail_store(&mut self, store: Arc<dyn DetailStore>) {
+        self.store = Some(store);
+    }
+
+    /// Whether `id` is held as a summary (its actions' schemas load on demand).
+    pub fn is_summary(&self, id: &str) -> bool {
+        self.details.contains_key(id)
+    }
+
     /// Connectors sorted by ID, only those of `category` (case-insensitive) when given.
     pub fn connectors(&self, category: Option<&str>) -> Vec<&Connector> {
         self.connectors
@@ -160,14 +206,16 @@ impl Registry {
             .collect()
     }
 
-    /// The connector with this ID, or `CONNECTOR_NOT_FOUND`.
+    /// The connector with this ID, or `CONNECTOR_NOT_FOUND`. For an imported connector this
+    /// is its summary: use [`action_details`](Self::action_details) for an action's schemas.
     pub fn connector(&self, id: &str) -> Result<&Connector, Error> {
         self.connectors
             .get(id)
             .ok_or_else(|| Error::ConnectorNotFound(id.to_owned()))
     }
 
-    /// A connector's action, or `CONNECTOR_NOT_FOUND` / `ACTION_NOT_FOUND`.
+    /// A connector's action (a summary for imported connectors), or `CONNECTOR_NOT_FOUND` /
+    /// `ACTION_NOT_FOUND`.
     pub fn action(
         &self,
         connector_id: &str,
@@ -181,6 +229,93 @@ impl Registry {
                 action: action_id.to_owned(),
             })?;
         Ok((connector, action))
+    }
+
+    /// The whole definition of an action — parameter and body schemas included — as
+    /// validation, `get_action_details` and execution need it.
+    pub async fn action_details(
+        &self,
+        connector_id: &str,
+        action_id: &str,
+    ) -> Result<Arc<Action>, Error> {
+        let (connector, action) = self.action(connector_id, action_id)?;
+        let Some(source) = self.details.get(connector_id) else {
+            return Ok(Arc::new(action.clone()));
+        };
+        let key = (connector_id.to_owned(), action_id.to_owned());
+        let tick = self.caches.next_tick();
+        if let Ok(mut actions) = self.caches.actions.lock()
+            && let Some((a, used)) = actions.get_mut(&key)
+        {
+            *used = tick;
+            return Ok(Arc::clone(a));
+        }
+        let blob = self.blob(connector_id, source).await?;
+        let full = blob.action(connector, action_id).ok_or_else(|| {
+            Error::Config(format!(
+                "the details of action `{action_id}` of connector `{connector_id}` are missing; \
+                 import the document again"
+            ))
+        })?;
+        if let Ok(mut actions) = self.caches.actions.lock() {
+            if actions.len() >= ACTION_CACHE_ENTRIES {
+                evict_oldest(&mut actions, |_| 1, 1);
+            }
+            actions.insert(key, (Arc::clone(&full), tick));
+        }
+        Ok(full)
+    }
+
+    async fn blob(
+        &self,
+        connector_id: &str,
+        source: &DetailSource,
+    ) -> Result<Arc<DetailBlob>, Error> {
+        let tick = self.caches.next_tick();
+        if let Ok(mut blobs) = self.caches.blobs.lock()
+            && let Some((b, used)) = blobs.get_mut(connector_id)
+        {
+            *used = tick;
+            return Ok(Arc::clone(b));
+        }
+        let compressed: Arc<[u8]> = match source {
+            DetailSource::Memory(bytes) => Arc::clone(bytes),
+            DetailSource::Store => {
+                let store = self.store.as_ref().ok_or_else(|| {
+                    Error::Config("no store for the imported catalog's details".into())
+                })?;
+                store
+                    .details(connector_id)
+                    .await
+                    .map_err(Error::Config)?
+                    .ok_or_else(|| {
+                        Error::Config(format!(
+                            "the details of connector `{connector_id}` are missing; import its \
+                             document again"
+                        ))
+                    })?
+                    .into()
+            }
+        };
+        let blob =
+            Arc::new(DetailBlob::open(&compressed).map_err(|e| Error::Config(e.to_string()))?);
+        if let Ok(mut blobs) = self.caches.blobs.lock() {
+            let held: usize = blobs.values().map(|(b, _)| b.size()).sum();
+            evict_oldest(
+                &mut blobs,
+                |(b, _)| b.size(),
+                (held + blob.size()).saturating_sub(DETAIL_CACHE_BYTES),
+            );
+            blobs.insert(connector_id.to_owned(), (Arc::clone(&blob), tick));
+        }
+        Ok(blob)
+    }
+
+    /// The search index over every connector and action (built on first use; call it once
+    /// after loading so that the first search does not wait).
+    pub fn index(&self) -> &CatalogIndex {
+        self.index
+            .get_or_init(|| CatalogIndex::build(self.connectors.values()))
     }
 
     /// The categories that have at least one connector, sorted.
@@ -203,6 +338,26 @@ impl Registry {
     /// Whether no connector is loaded.
     pub fn is_empty(&self) -> bool {
         self.connectors.is_empty()
+    }
+}
+
+/// Removes least recently used entries until `weight` of them is gone.
+fn evict_oldest<K: Clone + Eq + std::hash::Hash, V>(
+    map: &mut HashMap<K, (V, u64)>,
+    weight: impl Fn(&(V, u64)) -> usize,
+    mut to_free: usize,
+) {
+    while to_free > 0 {
+        let Some(oldest) = map
+            .iter()
+            .min_by_key(|(_, (_, used))| *used)
+            .map(|(k, _)| k.clone())
+        else {
+            return;
+        };
+        if let Some(entry) = map.remove(&oldest) {
+            to_free = to_free.saturating_sub(weight(&entry).max(1));
+        }
     }
 }
 

@@ -80,6 +80,28 @@ enum Additional {
     Schema(Box<Schema>),
 }
 
+/// A compiled schema held by a parameter: boxed, and absent in summaries (which accept
+/// anything), so that the tens of thousands of parameters of a large catalog stay small.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct CompiledSchema(Option<Box<Schema>>);
+
+impl CompiledSchema {
+    pub(crate) fn new(schema: Schema) -> Self {
+        CompiledSchema(Some(Box::new(schema)))
+    }
+}
+
+/// What an absent schema means: anything goes.
+static ANY: std::sync::LazyLock<Schema> = std::sync::LazyLock::new(Schema::default);
+
+impl std::ops::Deref for CompiledSchema {
+    type Target = Schema;
+
+    fn deref(&self) -> &Schema {
+        self.0.as_deref().unwrap_or(&ANY)
+    }
+}
+
 /// A compiled schema. `Schema::default()` accepts anything.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Schema {

@@ -10,6 +10,8 @@
 use alloy_connectors::{
     Action, AuthType, Connector, CredentialMaterial, ExecuteOptions, ParameterLocation, Registry,
 };
+use std::sync::Arc;
+
 use alloy_domain::{ApiError, ErrorCode, Restrictions};
 use serde_json::{Value, json};
 
@@ -103,6 +105,22 @@ pub fn action<'a>(
     Ok((connector, action))
 }
 
+/// An action the server allows, with its whole definition (schemas included) — loaded on
+/// demand for imported connectors, which the registry holds as summaries.
+pub async fn action_details<'a>(
+    registry: &'a Registry,
+    restrictions: &Restrictions,
+    connector_id: &str,
+    action_id: &str,
+) -> Result<(&'a Connector, Arc<Action>), Error> {
+    let (connector, _) = action(registry, restrictions, connector_id, action_id)?;
+    let full = registry
+        .action_details(connector_id, action_id)
+        .await
+        .map_err(connector_error)?;
+    Ok((connector, full))
+}
+
 /// One `execute_action_alloy` call.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExecuteRequest {
@@ -137,12 +155,14 @@ pub async fn execute(
     restrictions: &Restrictions,
     request: &ExecuteRequest,
 ) -> Result<ExecuteOutcome, Error> {
-    let (connector, action) = action(
+    let (connector, action) = action_details(
         gateway.registry(),
         restrictions,
         &request.connector_id,
         &request.action_id,
-    )?;
+    )
+    .await?;
+    let action = action.as_ref();
     let options = ExecuteOptions::from_timeout_ms(request.timeout_ms).map_err(connector_error)?;
     check_parameters(connector, action, &request.parameters)?;
     let credentials = gateway.credentials();

@@ -134,6 +134,11 @@ impl Database {
         ApiKeyRepository::new(self.conn.clone())
     }
 
+    /// The imported connector catalog.
+    pub fn catalog(&self) -> crate::repo::catalog::CatalogRepository {
+        crate::repo::catalog::CatalogRepository::new(self.conn.clone())
+    }
+
     /// MCP sessions.
     pub fn mcp_sessions(&self) -> crate::repo::mcp_sessions::McpSessionRepository {
         crate::repo::mcp_sessions::McpSessionRepository::new(self.conn.clone())

@@ -21,6 +21,7 @@ pub use database::{Backend, Database};
 pub use error::Error;
 pub use repo::accounts::{AccountRecord, AccountRepository};
 pub use repo::api_keys::{ApiKeyRecord, ApiKeyRepository, NewApiKey};
+pub use repo::catalog::{CatalogListing, CatalogRepository, NewCatalogConnector};
 pub use repo::credentials::{
     CredentialRecord, CredentialRepository, CredentialStatus, NewCredential, RefreshedSecret,
     SecretFields,

@@ -153,8 +153,7 @@ impl DetailBlob {
         if let Some(p) = root.get_mut("paths").and_then(Value::as_object_mut) {
             p.insert(path.clone(), Value::Object(item));
         }
-        let mut loader =
-            Loader::new(&root, Detail::Full, ACTION_EXPANSION_BUDGET).degrading();
+        let mut loader = Loader::new(&root, Detail::Full, ACTION_EXPANSION_BUDGET).degrading();
         loader.declare_schemes(connector.auth_schemes.iter().map(|s| s.name.clone()));
         let item = root.get("paths")?.get(&path)?;
         let mut action = loader

@@ -103,7 +103,10 @@ mod tests {
     #[test]
     fn ids_come_from_what_the_document_says() {
         let i = info(json!({"x-providerName": "googleapis.com", "x-serviceName": "gmail"}));
-        assert_eq!(derive(Some(&i), Path::new("x/y.json")), "googleapis-com-gmail");
+        assert_eq!(
+            derive(Some(&i), Path::new("x/y.json")),
+            "googleapis-com-gmail"
+        );
         let i = info(json!({"x-providerName": "slack.com"}));
         assert_eq!(derive(Some(&i), Path::new("slack.com.json")), "slack-com");
         let i = info(json!({"x-alloy-id": "Acme Billing", "x-providerName": "acme.com"}));

@@ -7,6 +7,8 @@ mod convert;
 pub mod detail;
 pub mod ids;
 pub mod import;
+pub mod index;
+pub mod search;
 pub mod stored;
 
 include!(concat!(env!("OUT_DIR"), "/catalog.rs"));

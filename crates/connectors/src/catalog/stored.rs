@@ -11,7 +11,7 @@ use crate::model::{
     Action, AuthScheme, BodyEncoding, Connector, ErrorConvention, Pagination, Parameter,
     ParameterLocation, RequestBody, Resource, ServerVariable,
 };
-use crate::schema::Schema;
+use crate::schema::CompiledSchema;
 
 /// Why a stored summary could not be read back.
 #[derive(Debug, thiserror::Error)]
@@ -151,7 +151,8 @@ fn stored_parameter(p: &Parameter) -> StoredParameter {
         name: p.name.clone(),
         location: p.location,
         required: p.required,
-        description: p.description.clone(),
+        // Kept short: summaries hold only what search and listings show.
+        description: None,
         type_name: p.type_name.clone(),
     }
 }
@@ -173,7 +174,7 @@ fn action(a: StoredAction) -> Result<Action, SummaryError> {
             schema: serde_json::Value::Null,
             fields: b.fields.into_iter().map(parameter).collect(),
             deep_object_fields: Vec::new(),
-            compiled: Schema::default(),
+            compiled: CompiledSchema::default(),
         }),
         list_path: a.list_path,
         pagination: a.pagination,
@@ -193,6 +194,6 @@ fn parameter(p: StoredParameter) -> Parameter {
         default: None,
         example: None,
         schema: serde_json::Value::Null,
-        compiled: Schema::default(),
+        compiled: CompiledSchema::default(),
     }
 }

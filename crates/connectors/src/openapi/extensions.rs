@@ -114,4 +114,3 @@ pub(super) fn pagination(raw: &Value) -> Result<Pagination, String> {
         )),
     }
 }
-

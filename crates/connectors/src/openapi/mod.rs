@@ -122,10 +122,7 @@ pub fn load_value(
     connector.source = source_name.to_owned();
     let mut warnings = loader.warnings;
     if loader.dropped_warnings > 0 {
-        warnings.push(format!(
-            "… and {} more warnings",
-            loader.dropped_warnings
-        ));
+        warnings.push(format!("… and {} more warnings", loader.dropped_warnings));
     }
     Ok(Loaded {
         connector,

@@ -6,10 +6,8 @@ use reqwest::Method;
 use serde_json::{Map, Value};
 
 use super::{Detail, Loader, extensions, str_field};
-use crate::model::{
-    Action, AuthScheme, BodyEncoding, Parameter, ParameterLocation, RequestBody,
-};
-use crate::schema::Schema;
+use crate::model::{Action, AuthScheme, BodyEncoding, Parameter, ParameterLocation, RequestBody};
+use crate::schema::{CompiledSchema, Schema};
 
 /// Operation keys of a path item.
 const METHODS: &[&str] = &[
@@ -19,8 +17,6 @@ const METHODS: &[&str] = &[
 const RESERVED_HEADERS: &[&str] = &["accept", "content-type", "authorization"];
 /// Longest action description kept in a summary (the full text comes with the details).
 pub(crate) const SUMMARY_DESCRIPTION_CHARS: usize = 400;
-/// Longest parameter description kept in a summary.
-const SUMMARY_PARAMETER_CHARS: usize = 160;
 /// How deep `allOf` parts are followed for a summary's body fields.
 const SUMMARY_ALL_OF_DEPTH: usize = 6;
 
@@ -183,7 +179,9 @@ impl<'a> Loader<'a> {
         let security = match self.security_requirement(op.get("security"), schemes) {
             Ok(s) => s,
             Err(e) => {
-                self.warn(format!("{at}.security: {e}; the document's default applies"));
+                self.warn(format!(
+                    "{at}.security: {e}; the document's default applies"
+                ));
                 None
             }
         };
@@ -311,16 +309,16 @@ impl<'a> Loader<'a> {
         let mut fields = Vec::new();
         let mut seen = HashSet::new();
         let (schema, compiled) = match (self.detail, raw_schema) {
-            (_, None) => (Value::Object(Map::new()), Schema::default()),
+            (_, None) => (Value::Object(Map::new()), CompiledSchema::default()),
             (Detail::Full, Some(s)) => {
                 let schema = self.resolve_at(s, "schema")?;
-                let compiled = Schema::compile(&schema);
+                let compiled = CompiledSchema::new(Schema::compile(&schema));
                 self.collect_fields(&schema, required, &mut fields, &mut seen);
                 (schema, compiled)
             }
             (Detail::Summary, Some(s)) => {
                 self.summary_fields(s, required, &mut fields, &mut seen, 0);
-                (Value::Null, Schema::default())
+                (Value::Null, CompiledSchema::default())
             }
         };
         let deep_object_fields = media
@@ -366,7 +364,7 @@ impl<'a> Loader<'a> {
                 name,
                 location,
                 required,
-                description: description.map(|d| truncate(&d, SUMMARY_PARAMETER_CHARS)),
+                description: None,
                 type_name: schema
                     .get("type")
                     .and_then(Value::as_str)
@@ -375,7 +373,7 @@ impl<'a> Loader<'a> {
                 default: None,
                 example: None,
                 schema: Value::Null,
-                compiled: Schema::default(),
+                compiled: CompiledSchema::default(),
             };
         }
         let compiled = Schema::compile(&schema);
@@ -397,7 +395,7 @@ impl<'a> Loader<'a> {
             default,
             example,
             schema,
-            compiled,
+            compiled: CompiledSchema::new(compiled),
         }
     }
 

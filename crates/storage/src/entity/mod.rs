@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod api_key;
+pub mod catalog_connector;
 pub mod credential;
 pub mod mcp_session;
 pub mod oauth_app;

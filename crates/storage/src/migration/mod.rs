@@ -5,6 +5,7 @@ use sea_orm_migration::{MigrationTrait, MigratorTrait};
 mod m0001_initial;
 mod m0002_credentials;
 mod m0003_mcp_sessions;
+mod m0004_catalog;
 
 /// All migrations of the project.
 pub struct Migrator;
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0001_initial::Migration),
             Box::new(m0002_credentials::Migration),
             Box::new(m0003_mcp_sessions::Migration),
+            Box::new(m0004_catalog::Migration),
         ]
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod api_keys;
+pub mod catalog;
 pub mod credentials;
 pub mod mcp_sessions;
 pub mod oauth;

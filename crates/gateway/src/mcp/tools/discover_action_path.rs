@@ -68,23 +68,25 @@ impl Tool<McpContext> for DiscoverActionPath {
                         "description": "What you want to achieve, in plain words, e.g. \"send message to channel\" or \"find a customer by email\"."
                     }
                 },
-                "required": ["connectorId", "goal"],
+                "required": ["goal"],
                 "additionalProperties": false
             }),
         )
         .with_title("Discover action path")
         .with_description(
-            "Finds the actions of a connector that achieve a goal you describe in words, and \
+            "Finds the actions that achieve a goal you describe in words — across every \
+             connector this server allows, or within one when you pass `connectorId` — and \
              returns an ordered workflow: check the user's credential, read the main action's \
              details, look up the IDs it needs with list actions, then execute the main action. \
              Each step names the tool, the action ID, why it is there and the parameters it \
-             requires; `alternatives` lists other close matches. Use it when \
-             get_connector_resources_alloy shows many actions and you are unsure which fits.",
+             requires; `alternatives` lists other close matches of the chosen connector and, \
+             without `connectorId`, `candidates` the best matches across connectors with why \
+             each matched. Use it to find the right action among thousands.",
         )
         .with_output_schema(output_schema(json!({
             "type": "object",
             "properties": {
-                "connectorId": {"type": "string"},
+                "connectorId": {"type": ["string", "null"]},
                 "goal": {"type": "string"},
                 "recommendedAction": {"type": ["string", "null"]},
                 "steps": {
@@ -104,6 +106,7 @@ impl Tool<McpContext> for DiscoverActionPath {
                     }
                 },
                 "alternatives": {"type": "array", "items": {"type": "object"}},
+                "candidates": {"type": "array", "items": {"type": "object"}},
                 "message": {"type": "string"}
             },
             "required": ["connectorId", "goal", "recommendedAction", "steps", "alternatives"]
@@ -443,12 +446,118 @@ fn score(goal: &Goal, words: &ActionWords) -> Score {
 
 fn discover(ctx: &McpContext, arguments: Map<String, Value>) -> Result<Value, Error> {
     let args = Arguments::new(arguments, &["connectorId", "goal"])?;
-    let connector_id = args.required_string("connectorId", MAX_ID_CHARS)?;
+    let connector_id = args.optional_string("connectorId", MAX_ID_CHARS)?;
     let goal_text = args.required_string("goal", MAX_GOAL_CHARS)?;
     let restrictions = &ctx.server.restrictions;
-    let connector = connector(ctx.gateway.registry(), restrictions, &connector_id)?;
+    let registry = ctx.gateway.registry();
+    if let Some(connector_id) = connector_id {
+        let connector = connector(registry, restrictions, &connector_id)?;
+        let actions: Vec<&Action> = allowed_actions(connector, restrictions).collect();
+        return Ok(plan(connector, &actions, &goal_text));
+    }
+    let candidates = across_catalog(registry, restrictions, &goal_text);
+    let Some(best) = candidates.first() else {
+        return Ok(json!({
+            "connectorId": null,
+            "goal": goal_text,
+            "recommendedAction": null,
+            "steps": [],
+            "alternatives": [],
+            "candidates": [],
+            "message": "No action of any connector on this server matches this goal. Try other \
+                        words: the platform, the kind of object (message, customer, issue) and \
+                        what to do with it (send, list, refund, delete); list_connectors_alloy \
+                        with a `query` finds platforms.",
+        }));
+    };
+    let connector = best.connector;
     let actions: Vec<&Action> = allowed_actions(connector, restrictions).collect();
-    Ok(plan(connector, &actions, &goal_text))
+    let mut answer = plan(connector, &actions, &goal_text);
+    let listed: Vec<Value> = candidates
+        .iter()
+        .take(MAX_CANDIDATES)
+        .map(|c| {
+            let mut why: Vec<String> = Vec::new();
+            if c.intent_matched {
+                why.push(c.intent.verb().to_owned());
+            }
+            why.extend(c.matched.iter().cloned());
+            json!({
+                "connectorId": c.connector.id,
+                "connectorName": c.connector.name,
+                "actionId": c.action.id,
+                "name": c.action.name,
+                "method": c.action.method.as_str(),
+                "path": c.action.path,
+                "why": format!("matches {}", why.join(", ")),
+                "score": (c.points * 100.0).round() / 100.0,
+            })
+        })
+        .collect();
+    answer["candidates"] = Value::Array(listed);
+    Ok(answer)
+}
+
+/// Most candidates listed across the catalog.
+const MAX_CANDIDATES: usize = 5;
+/// Actions the full-text index proposes before the goal's verb re-ranks them.
+const RECALL: usize = 60;
+/// Weight of the full-text relevance (scaled to the best hit) beside the word-and-verb points.
+const TEXT_WEIGHT: f64 = 8.0;
+
+/// An action of some connector, ranked for a goal.
+struct Candidate<'a> {
+    connector: &'a Connector,
+    action: &'a Action,
+    points: f64,
+    matched: Vec<String>,
+    intent: Intent,
+    intent_matched: bool,
+}
+
+/// The allowed actions of every allowed connector that fit `goal_text`, best first: the
+/// catalog's BM25 index proposes them, then each is scored as within one connector (where the
+/// goal's verb meets the action's method and name), plus its text relevance.
+fn across_catalog<'a>(
+    registry: &'a alloy_connectors::Registry,
+    restrictions: &alloy_domain::Restrictions,
+    goal_text: &str,
+) -> Vec<Candidate<'a>> {
+    let goal = Goal::parse(goal_text);
+    let action_of = |connector_id: &str, position: usize| {
+        let c = registry.connector(connector_id).ok()?;
+        Some((c, c.actions.get(position)?))
+    };
+    let hits = registry
+        .index()
+        .search_actions(goal_text, RECALL, |connector_id, position| {
+            restrictions.allows_connector(connector_id)
+                && action_of(connector_id, position)
+                    .is_some_and(|(_, a)| restrictions.allows_action(connector_id, &a.id))
+        });
+    let top = hits
+        .first()
+        .map_or(1.0, |h| f64::from(h.score).max(f64::EPSILON));
+    let mut candidates: Vec<Candidate<'a>> = hits
+        .iter()
+        .filter_map(|hit| {
+            let (connector, action) = action_of(hit.connector_id, hit.action)?;
+            let words = ActionWords::of(action);
+            let s = score(&goal, &words);
+            let relevance = f64::from(hit.score) / top;
+            Some(Candidate {
+                connector,
+                action,
+                points: s.points as f64 + TEXT_WEIGHT * relevance,
+                matched: s.matched,
+                intent: words.intent,
+                intent_matched: s.intent_matched,
+            })
+        })
+        .collect();
+    // Stable: equal points keep the index's order.
+    candidates.sort_by(|a, b| b.points.total_cmp(&a.points));
+    candidates
 }
 
 /// The workflow for `goal_text` over the allowed `actions` of `connector`.
@@ -579,16 +688,17 @@ fn lookups<'a>(
         let found = actions
             .iter()
             .zip(words)
-            .filter(|(a, _)| a.id != main.id && a.is_read_only() && a.list_path.is_some())
+            .filter(|(a, _)| a.id != main.id && a.is_read_only() && lists_something(a))
             .filter(|(a, _)| !out.iter().any(|(o, _)| o.id == a.id))
             .map(|(a, w)| {
-                let points = if w.name.contains(&entity) {
-                    2
-                } else if w.resource.contains(&entity) {
-                    1
-                } else {
-                    0
-                };
+                let points =
+                    if w.name.contains(&entity) || collection_of(a).as_ref() == Some(&entity) {
+                        2
+                    } else if w.resource.contains(&entity) {
+                        1
+                    } else {
+                        0
+                    };
                 (*a, points)
             })
             .filter(|(_, points)| *points > 0)
@@ -604,13 +714,36 @@ fn lookups<'a>(
     out
 }
 
+/// Whether `action` answers a list: the document says so (`x-alloy-list-path`), or it reads a
+/// collection (its path ends in a word, not a `{parameter}`), as `GET /channels` does.
+fn lists_something(action: &Action) -> bool {
+    action.list_path.is_some() || collection_of(action).is_some()
+}
+
+/// The kind of object a read of a collection path lists: `GET /v1/customers` → `customer`.
+fn collection_of(action: &Action) -> Option<String> {
+    if !action.is_read_only() {
+        return None;
+    }
+    let path = action.path.split('?').next().unwrap_or(&action.path);
+    let last = path.trim_end_matches('/').rsplit('/').next()?;
+    if last.is_empty() || last.contains('{') {
+        return None;
+    }
+    let word = words(last).pop()?;
+    Some(canonical(&word).to_owned())
+}
+
 /// The kind of object a parameter names by ID: `channel` → `channel`, `owner_id` →
 /// `owner`, `projectGid` → `project`; `None` for parameters that are plain values.
 fn referenced_entity(parameter: &str) -> Option<String> {
     let parts = words(parameter);
     let last = parts.last()?;
-    let entity = if matches!(last.as_str(), "id" | "gid" | "key" | "sid" | "ids") {
-        parts.get(parts.len().checked_sub(2)?)?
+    let is_id = |w: &str| matches!(w, "id" | "gid" | "key" | "sid" | "ids" | "uuid" | "slug");
+    // `issueIdOrKey`: the object is the word before the first ID word.
+    let first_id = parts.iter().position(|w| is_id(w)).filter(|&i| i > 0);
+    let entity = if let Some(i) = first_id {
+        parts.get(i - 1)?
     } else if matches!(
         last.as_str(),
         "channel"

@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 
 use super::arguments::{Arguments, MAX_ID_CHARS};
 use super::{action_id_schema, connector_id_schema, output_schema, respond};
-use crate::actions::{action, credential_fields};
+use crate::actions::{action_details, credential_fields};
 use crate::error::Error;
 use crate::mcp::McpContext;
 
@@ -77,21 +77,22 @@ impl Tool<McpContext> for GetActionDetails {
     }
 
     async fn call(&self, ctx: &McpContext, arguments: Map<String, Value>) -> CallToolResult {
-        respond(details(ctx, arguments))
+        respond(details(ctx, arguments).await)
     }
 }
 
-fn details(ctx: &McpContext, arguments: Map<String, Value>) -> Result<Value, Error> {
+async fn details(ctx: &McpContext, arguments: Map<String, Value>) -> Result<Value, Error> {
     let args = Arguments::new(arguments, &["connectorId", "actionId"])?;
     let connector_id = args.required_string("connectorId", MAX_ID_CHARS)?;
     let action_id = args.required_string("actionId", MAX_ID_CHARS)?;
-    let (connector, action) = action(
+    let (connector, action) = action_details(
         ctx.gateway.registry(),
         &ctx.server.restrictions,
         &connector_id,
         &action_id,
-    )?;
-    Ok(describe(connector, action))
+    )
+    .await?;
+    Ok(describe(connector, &action))
 }
 
 /// Whether the executor fills `p` from the credential when the call leaves it out.

@@ -517,35 +517,71 @@ fn generated_connectors(n: usize) -> Vec<Value> {
 }
 
 #[tokio::test]
-async fn long_connector_lists_are_shaped() {
-    // 10 generated + widgets: complete.
+async fn long_connector_lists_are_paged_and_shaped() {
+    // 10 generated + widgets: one complete page.
     let h = Harness::with_documents(false, &generated_connectors(10)).await;
     let r = ok(call(&h.ctx(json!({})), "list_connectors_alloy", json!({})).await);
-    assert_eq!(r["count"], 11);
+    assert_eq!(
+        (r["count"].clone(), r["total"].clone()),
+        (json!(11), json!(11))
+    );
+    assert_eq!(r["hasMore"], false);
     assert_eq!(r["connectors"].as_array().unwrap().len(), 11);
 
-    // 30 generated + widgets: first 25 with metadata.
+    // 30 generated + widgets: pages of 20 by default.
     let h = Harness::with_documents(false, &generated_connectors(30)).await;
-    let r = ok(call(&h.ctx(json!({})), "list_connectors_alloy", json!({})).await);
+    let ctx = h.ctx(json!({}));
+    let r = ok(call(&ctx, "list_connectors_alloy", json!({})).await);
     assert_matches_output_schema("list_connectors_alloy", &r);
+    assert_eq!(
+        (r["count"].clone(), r["total"].clone()),
+        (json!(20), json!(31))
+    );
+    assert_eq!(r["hasMore"], true);
+    let r = ok(call(&ctx, "list_connectors_alloy", json!({"offset": 20})).await);
+    assert_eq!(
+        (r["count"].clone(), r["hasMore"].clone()),
+        (json!(11), json!(false))
+    );
+    assert_eq!(r["connectors"][10]["id"], "widgets");
+    let r = ok(call(&ctx, "list_connectors_alloy", json!({"offset": 99})).await);
+    assert_eq!(r["count"], 0);
+    // The response tiers apply to one page: 30 on a page is the first 25 with metadata.
+    let r = ok(call(&ctx, "list_connectors_alloy", json!({"limit": 30})).await);
     assert_eq!(r["data"].as_array().unwrap().len(), 25);
     assert_eq!(
         r["metadata"],
-        json!({"originalCount": 31, "displayedCount": 25, "truncated": true, "paginationHint": "Showing first 25 of 31 items."})
+        json!({"originalCount": 30, "displayedCount": 25, "truncated": true, "paginationHint": "Showing first 25 of 30 items."})
     );
-    // Blocking some brings it under 25.
+    // Words rank: the connector named by the query comes first.
+    let r = ok(call(&ctx, "list_connectors_alloy", json!({"query": "gen 007"})).await);
+    assert_eq!(r["connectors"][0]["id"], "gen-007", "{r}");
+    assert_eq!(r["query"], "gen 007");
+    let r = ok(call(&ctx, "list_connectors_alloy", json!({"query": "zzzz qqqq"})).await);
+    assert_eq!(
+        (r["count"].clone(), r["total"].clone()),
+        (json!(0), json!(0))
+    );
+    let e = call(&ctx, "list_connectors_alloy", json!({"limit": 0})).await;
+    assert_eq!(error_code(&e), "VALIDATION_ERROR");
+    // Blocking some leaves fewer to page through.
     let blocked: Vec<String> = (0..10).map(|i| format!("gen-{i:03}")).collect();
     let r = ok(call(
         &h.ctx(json!({"connectors": {"mode": "blocklist", "blockedIds": blocked}})),
         "list_connectors_alloy",
-        json!({}),
+        json!({"limit": 100}),
     )
     .await);
     assert_eq!(r["count"], 21);
 
-    // 60 generated: refinement advice naming the category argument.
+    // 60 generated on one page: refinement advice naming the category argument.
     let h = Harness::with_documents(false, &generated_connectors(60)).await;
-    let r = ok(call(&h.ctx(json!({})), "list_connectors_alloy", json!({})).await);
+    let r = ok(call(
+        &h.ctx(json!({})),
+        "list_connectors_alloy",
+        json!({"limit": 100}),
+    )
+    .await);
     assert_matches_output_schema("list_connectors_alloy", &r);
     assert_eq!(r["needsRefinement"], true);
     assert_eq!(

@@ -1,0 +1,202 @@
+//! The catalog's search index: every action (and every connector) of the registry, ranked by
+//! field-weighted BM25 over what an agent's words are likely to meet — the action's ID and
+//! name, its resource, path, parameter names and description, and its connector's name.
+
+use super::search::{FieldSpec, SearchIndex, SearchIndexBuilder};
+use crate::model::Connector;
+
+/// Fields of an action document, in the order [`CatalogIndex::build`] fills them.
+const ACTION_FIELDS: &[FieldSpec] = &[
+    // ID and name (summary): what the action is called.
+    FieldSpec {
+        weight: 3.0,
+        b: 0.5,
+    },
+    // Resource (tag).
+    FieldSpec {
+        weight: 1.5,
+        b: 0.3,
+    },
+    // Path.
+    FieldSpec {
+        weight: 1.2,
+        b: 0.5,
+    },
+    // Parameter and body field names.
+    FieldSpec {
+        weight: 0.6,
+        b: 0.75,
+    },
+    // Description.
+    FieldSpec {
+        weight: 0.8,
+        b: 0.75,
+    },
+    // Connector: name, ID and category.
+    FieldSpec {
+        weight: 1.0,
+        b: 0.3,
+    },
+];
+
+/// Fields of a connector document.
+const CONNECTOR_FIELDS: &[FieldSpec] = &[
+    // Name and ID.
+    FieldSpec {
+        weight: 3.0,
+        b: 0.3,
+    },
+    // Category.
+    FieldSpec {
+        weight: 1.5,
+        b: 0.0,
+    },
+    // Description.
+    FieldSpec {
+        weight: 1.0,
+        b: 0.75,
+    },
+    // Resource names.
+    FieldSpec {
+        weight: 0.5,
+        b: 0.75,
+    },
+];
+
+/// One action found by a search.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActionHit<'a> {
+    /// The connector's ID.
+    pub connector_id: &'a str,
+    /// The action's position in its connector's `actions`.
+    pub action: usize,
+    /// BM25F score (higher is better).
+    pub score: f32,
+    /// The query's words (normalised) that the action contains.
+    pub matched: Vec<String>,
+}
+
+/// One connector found by a search.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConnectorHit<'a> {
+    /// The connector's ID.
+    pub connector_id: &'a str,
+    /// BM25F score (higher is better).
+    pub score: f32,
+}
+
+/// Search over the actions and connectors of a registry.
+#[derive(Debug)]
+pub struct CatalogIndex {
+    actions: SearchIndex,
+    /// `(connector ordinal, action position)` of each action document.
+    action_refs: Vec<(u32, u32)>,
+    connectors: SearchIndex,
+    connector_ids: Vec<String>,
+}
+
+impl CatalogIndex {
+    /// Indexes `connectors` (their summaries are enough).
+    pub fn build<'a>(connectors: impl Iterator<Item = &'a Connector>) -> Self {
+        let mut actions = SearchIndexBuilder::new(ACTION_FIELDS);
+        let mut by_connector = SearchIndexBuilder::new(CONNECTOR_FIELDS);
+        let mut action_refs = Vec::new();
+        let mut connector_ids = Vec::new();
+        for (ordinal, c) in connectors.enumerate() {
+            let ordinal = u32::try_from(ordinal).unwrap_or(u32::MAX);
+            connector_ids.push(c.id.clone());
+            let about = format!("{} {} {}", c.name, c.id, c.category);
+            let resources: Vec<&str> = c.resources.iter().map(|r| r.name.as_str()).collect();
+            by_connector.add(&[
+                &format!("{} {}", c.name, c.id),
+                &c.category,
+                &c.description,
+                &resources.join(" "),
+            ]);
+            for (position, a) in c.actions.iter().enumerate() {
+                let inputs: Vec<&str> = a.inputs().map(|p| p.name.as_str()).collect();
+                actions.add(&[
+                    &format!("{} {}", a.id, a.name),
+                    &a.resource,
+                    &a.path,
+                    &inputs.join(" "),
+                    &a.description,
+                    &about,
+                ]);
+                action_refs.push((ordinal, u32::try_from(position).unwrap_or(u32::MAX)));
+            }
+        }
+        CatalogIndex {
+            actions: actions.build(),
+            action_refs,
+            connectors: by_connector.build(),
+            connector_ids,
+        }
+    }
+
+    /// The best `limit` actions for `query` among those `allow(connector ID, position)` lets
+    /// through, best first.
+    pub fn search_actions(
+        &self,
+        query: &str,
+        limit: usize,
+        allow: impl Fn(&str, usize) -> bool,
+    ) -> Vec<ActionHit<'_>> {
+        let resolve = |doc: u32| {
+            let (c, a) = *self.action_refs.get(doc as usize)?;
+            Some((self.connector_ids.get(c as usize)?.as_str(), a as usize))
+        };
+        self.actions
+            .search(query, limit, |doc| {
+                resolve(doc).is_some_and(|(c, a)| allow(c, a))
+            })
+            .into_iter()
+            .filter_map(|hit| {
+                let (connector_id, action) = resolve(hit.doc)?;
+                Some(ActionHit {
+                    connector_id,
+                    action,
+                    score: hit.score,
+                    matched: hit.matched,
+                })
+            })
+            .collect()
+    }
+
+    /// The best `limit` connectors for `query` among those `allow` lets through, best first.
+    pub fn search_connectors(
+        &self,
+        query: &str,
+        limit: usize,
+        allow: impl Fn(&str) -> bool,
+    ) -> Vec<ConnectorHit<'_>> {
+        let id = |doc: u32| self.connector_ids.get(doc as usize).map(String::as_str);
+        self.connectors
+            .search(query, limit, |doc| id(doc).is_some_and(&allow))
+            .into_iter()
+            .filter_map(|hit| {
+                Some(ConnectorHit {
+                    connector_id: id(hit.doc)?,
+                    score: hit.score,
+                })
+            })
+            .collect()
+    }
+
+    /// How many actions are indexed.
+    pub fn action_count(&self) -> usize {
+        self.action_refs.len()
+    }
+
+    /// Approximate heap bytes held.
+    pub fn heap_bytes(&self) -> usize {
+        self.actions.heap_bytes()
+            + self.connectors.heap_bytes()
+            + self.action_refs.len() * 8
+            + self
+                .connector_ids
+                .iter()
+                .map(|s| s.len() + 24)
+                .sum::<usize>()
+    }
+}
