@@ -504,6 +504,21 @@ const MAX_CANDIDATES: usize = 5;
 const RECALL: usize = 60;
 /// Weight of the full-text relevance (scaled to the best hit) beside the word-and-verb points.
 const TEXT_WEIGHT: f64 = 8.0;
+/// Bonus when the goal names the action's platform ("a *slack* channel").
+const PLATFORM_NAMED: f64 = 6.0;
+
+/// Whether the goal names `connector` (a word of its name or ID other than a domain suffix).
+fn names_platform(goal: &Goal, connector: &Connector) -> bool {
+    let mut own: BTreeSet<String> = words(&connector.name).into_iter().collect();
+    own.extend(words(&connector.id));
+    goal.terms.iter().any(|t| {
+        own.contains(&t.literal)
+            && !matches!(
+                t.literal.as_str(),
+                "com" | "io" | "net" | "org" | "api" | "app"
+            )
+    })
+}
 
 /// An action of some connector, ranked for a goal.
 struct Candidate<'a> {
@@ -545,10 +560,15 @@ fn across_catalog<'a>(
             let words = ActionWords::of(action);
             let s = score(&goal, &words);
             let relevance = f64::from(hit.score) / top;
+            let named = if names_platform(&goal, connector) {
+                PLATFORM_NAMED
+            } else {
+                0.0
+            };
             Some(Candidate {
                 connector,
                 action,
-                points: s.points as f64 + TEXT_WEIGHT * relevance,
+                points: s.points as f64 + TEXT_WEIGHT * relevance + named,
                 matched: s.matched,
                 intent: words.intent,
                 intent_matched: s.intent_matched,

@@ -633,6 +633,87 @@ async fn discovery_finds_the_obvious_action_across_the_catalog() {
     }
 }
 
+#[tokio::test]
+async fn discovery_without_a_connector_searches_every_connector() {
+    let h = Harness::new().await;
+    let ctx = h.ctx(json!({}));
+    for (goal, connector, expected) in [
+        (
+            "send a message to a slack channel",
+            "slack",
+            "chat_postMessage",
+        ),
+        ("create a github issue", "github", "issues/create"),
+        ("open a pull request on github", "github", "pulls/create"),
+        (
+            "send an email with gmail",
+            "gmail",
+            "gmail.users.messages.send",
+        ),
+        ("close a zendesk ticket", "zendesk", "UpdateTicket"),
+        ("create a jira issue", "jira", "createIssue"),
+        ("create a stripe customer", "stripe", "PostCustomers"),
+        ("create an asana task", "asana", "createTask"),
+        (
+            "send a discord message to a channel",
+            "discord",
+            "create_message",
+        ),
+        (
+            "create a hubspot contact",
+            "hubspot",
+            "post-/crm/v3/objects/contacts_create",
+        ),
+        ("send an sms with twilio", "twilio", "CreateMessage"),
+        ("create a shopify product", "shopify", "create_product"),
+        ("create a notion page", "notion", "createAPage"),
+        (
+            "create a google calendar event",
+            "google-calendar",
+            "calendar.events.insert",
+        ),
+    ] {
+        let r = ok(call(&ctx, "discover_action_path_alloy", json!({"goal": goal})).await);
+        assert_matches_output_schema("discover_action_path_alloy", &r);
+        assert_eq!(
+            (r["connectorId"].as_str(), r["recommendedAction"].as_str()),
+            (Some(connector), Some(expected)),
+            "{goal}\n{r}"
+        );
+        let candidates = r["candidates"].as_array().unwrap();
+        assert!(
+            !candidates.is_empty() && candidates[0]["why"].is_string(),
+            "{r}"
+        );
+    }
+    // Restrictions apply to every candidate.
+    let ctx = h.ctx(json!({"connectors": {"mode": "blocklist", "blockedIds": ["slack"]}}));
+    let r = ok(call(
+        &ctx,
+        "discover_action_path_alloy",
+        json!({"goal": "send a message to a slack channel"}),
+    )
+    .await);
+    assert_ne!(r["connectorId"], "slack", "{r}");
+    assert!(
+        r["candidates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["connectorId"] != "slack"),
+        "{r}"
+    );
+    // Nothing matches: an empty plan that says what to try.
+    let r = ok(call(
+        &ctx,
+        "discover_action_path_alloy",
+        json!({"goal": "zzzz qqqq"}),
+    )
+    .await);
+    assert_eq!(r["recommendedAction"], Value::Null);
+    assert!(r["message"].as_str().unwrap().contains("Try other words"));
+}
+
 /// A `widgets` list answer with `n` widgets and a cursor.
 fn widget_page(n: usize) -> Value {
     let widgets: Vec<Value> = (0..n)
