@@ -524,8 +524,8 @@ async fn sigterm_lets_in_flight_requests_finish() {
 
 /// `ALLOY_CONNECTORS_PATH` is a path list like `PATH` (`:`-separated on Unix), as
 /// docs/connectors.md says, and the flag may be repeated.
-#[test]
-fn connectors_path_is_a_path_list() {
+#[tokio::test]
+async fn connectors_path_is_a_path_list() {
     use crate::credentials::{widget_document, write_document};
 
     let docs = tempfile::tempdir().unwrap();
@@ -539,7 +539,7 @@ fn connectors_path_is_a_path_list() {
     }
     let list = std::env::join_paths(&paths[..2]).unwrap();
     let data = tempfile::tempdir().unwrap();
-    let (_, serve) = settings(
+    let (store, serve) = settings(
         data.path(),
         &[
             "--connectors-path",
@@ -548,8 +548,83 @@ fn connectors_path_is_a_path_list() {
             &paths[2],
         ],
     );
-    let (registry, _) = alloy_mcp_server::startup::connectors(&serve).unwrap();
+    let db = alloy_mcp_server::startup::open_database(&store)
+        .await
+        .unwrap();
+    let (registry, _) = alloy_mcp_server::startup::connectors(&serve, &db)
+        .await
+        .unwrap();
     for id in ids {
         assert!(registry.connector(id).is_ok(), "{id} loaded");
     }
+}
+
+/// `connectors import` reads folders recursively (JSON, YAML, Swagger 2.0), prints a summary
+/// with each refusal, and stores what loaded; `connectors list` and `remove` manage it; a
+/// server on that database serves the imported connectors.
+#[tokio::test]
+async fn connectors_cli_imports_lists_and_removes() {
+    let docs = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(docs.path().join("nested")).unwrap();
+    std::fs::write(
+        docs.path().join("nested/acme.yaml"),
+        "openapi: 3.0.3\ninfo:\n  title: Acme\n  x-providerName: acme.example\n  x-apisguru-categories: [messaging]\nservers:\n  - url: https://api.acme.example\npaths:\n  /notes:\n    post:\n      operationId: createNote\n      summary: Create a note\n",
+    )
+    .unwrap();
+    std::fs::write(
+        docs.path().join("petstore.json"),
+        json!({"swagger": "2.0", "info": {"title": "Pets", "version": "1"},
+            "host": "pets.example", "basePath": "/v1",
+            "paths": {"/pets": {"get": {"operationId": "listPets"}}}})
+        .to_string(),
+    )
+    .unwrap();
+    std::fs::write(docs.path().join("broken.json"), "{\"openapi\": ").unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let data = data.path().to_str().unwrap();
+    let folder = docs.path().to_str().unwrap();
+    let out = run(command().args(["--data-dir", data, "connectors", "import", folder]));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let summary = text(&out.stdout);
+    assert!(
+        summary.starts_with("imported 2 connector(s) with 2 action(s)"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("refused  ") && summary.contains("broken.json"),
+        "{summary}"
+    );
+    let out = run(command().args(["--data-dir", data, "connectors", "list"]));
+    let listed = text(&out.stdout);
+    assert!(
+        listed.contains("acme-example\tcommunication\t1 actions"),
+        "{listed}"
+    );
+    assert!(listed.contains("petstore\tother\t1 actions"), "{listed}");
+
+    let (store, serve) = settings(std::path::Path::new(data), &[]);
+    let db = alloy_mcp_server::startup::open_database(&store)
+        .await
+        .unwrap();
+    let (registry, _) = alloy_mcp_server::startup::connectors(&serve, &db)
+        .await
+        .unwrap();
+    assert!(registry.is_summary("acme-example"));
+    let action = registry
+        .action_details("petstore", "listPets")
+        .await
+        .unwrap();
+    assert_eq!(action.path, "/pets");
+    assert_eq!(
+        registry.connector("petstore").unwrap().server_url,
+        "https://pets.example/v1"
+    );
+    db.close().await.unwrap();
+
+    let out = run(command().args(["--data-dir", data, "connectors", "remove", "petstore"]));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = run(command().args(["--data-dir", data, "connectors", "remove", "petstore"]));
+    assert!(!out.status.success());
+    let out = run(command().args(["--data-dir", data, "connectors", "list"]));
+    assert!(!text(&out.stdout).contains("petstore"));
 }
