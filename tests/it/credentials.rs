@@ -55,7 +55,7 @@ pub fn write_document(dir: &Path, name: &str, doc: &Value) -> PathBuf {
 pub async fn side_gateway(data_dir: &Path, args: &[&str]) -> Gateway {
     let (store, serve) = settings(data_dir, args);
     let db = startup::open_database(&store).await.expect("open database");
-    let (registry, executor) = startup::connectors(&serve).expect("connectors");
+    let (registry, executor) = startup::connectors(&serve, &db).await.expect("connectors");
     Gateway::new(
         db,
         GatewayConfig::new("http://side.test", vec![9u8; 32]),

@@ -42,11 +42,14 @@ const DETAIL_CACHE_BYTES: usize = 96 * 1024 * 1024;
 /// Full actions kept in memory at most.
 const ACTION_CACHE_ENTRIES: usize = 4096;
 
+/// A full action by `(connector ID, action ID)`, with the tick of its last use.
+type ActionCache = HashMap<(String, String), (Arc<Action>, u64)>;
+
 #[derive(Debug, Default)]
 struct Caches {
     /// Decompressed details by connector, with the tick of their last use.
     blobs: Mutex<HashMap<String, (Arc<DetailBlob>, u64)>>,
-    actions: Mutex<HashMap<(String, String), (Arc<Action>, u64)>>,
+    actions: Mutex<ActionCache>,
     tick: std::sync::atomic::AtomicU64,
 }
 
