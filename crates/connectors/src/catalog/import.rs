@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::Value;
 
-use super::{convert, detail, ids, stored};
+use super::{detail, ids, parse, stored, swagger};
 use crate::model::Connector;
 use crate::openapi::{Detail, LoadOptions, load_value};
 
@@ -169,10 +169,10 @@ pub fn import_text(
     text: &str,
     yaml: bool,
 ) -> Result<ImportedConnector, String> {
-    let mut doc: Value = convert::parse_document(text, yaml)?;
+    let mut doc: Value = parse::parse_document(text, yaml)?;
     let mut warnings = Vec::new();
     if doc.get("swagger").is_some() {
-        let (converted, notes) = convert::swagger2_to_openapi3(doc)?;
+        let (converted, notes) = swagger::swagger2_to_openapi3(doc)?;
         doc = converted;
         warnings.push("Swagger 2.0 document converted to OpenAPI 3".to_owned());
         warnings.extend(notes);

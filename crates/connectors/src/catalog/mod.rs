@@ -3,13 +3,14 @@
 //! details kept aside, and the search index over every action.
 
 pub mod categories;
-mod convert;
 pub mod detail;
 pub mod ids;
 pub mod import;
 pub mod index;
+mod parse;
 pub mod search;
 pub mod stored;
+mod swagger;
 
 include!(concat!(env!("OUT_DIR"), "/catalog.rs"));
 
