@@ -11,6 +11,7 @@ mod parse;
 pub mod search;
 pub mod stored;
 mod swagger;
+pub mod terms;
 
 include!(concat!(env!("OUT_DIR"), "/catalog.rs"));
 
