@@ -17,12 +17,12 @@ pub const API_KEY_MIN_LEN: usize = 16;
 /// Maximum length of a user ID, in characters.
 pub const USER_ID_MAX_LEN: usize = 10_000;
 
-/// The server ID for a name: the name lower-cased, every run of characters outside `[a-z0-9]`
-/// turned into one hyphen, trimmed of hyphens, then `-` and 8 random hex characters.
-pub fn server_id_for(name: &str) -> String {
-    let mut slug = String::with_capacity(name.len());
+/// `text` lower-cased, every run of characters outside `[a-z0-9]` turned into one hyphen,
+/// trimmed of hyphens (possibly empty): the readable head of server and connector IDs.
+pub fn slug(text: &str) -> String {
+    let mut slug = String::with_capacity(text.len());
     let mut pending_hyphen = false;
-    for c in name.chars().flat_map(char::to_lowercase) {
+    for c in text.chars().flat_map(char::to_lowercase) {
         if c.is_ascii_lowercase() || c.is_ascii_digit() {
             if pending_hyphen && !slug.is_empty() {
                 slug.push('-');
@@ -33,6 +33,13 @@ pub fn server_id_for(name: &str) -> String {
             pending_hyphen = true;
         }
     }
+    slug
+}
+
+/// The server ID for a name: the name lower-cased, every run of characters outside `[a-z0-9]`
+/// turned into one hyphen, trimmed of hyphens, then `-` and 8 random hex characters.
+pub fn server_id_for(name: &str) -> String {
+    let mut slug = slug(name);
     // A name of only non-ASCII letters leaves nothing; the ID still needs a readable head.
     if slug.is_empty() {
         slug.push_str("server");

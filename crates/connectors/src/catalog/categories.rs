@@ -3,18 +3,23 @@
 
 use serde_json::{Map, Value};
 
-/// Every category a connector can have, in the order listings present them.
-pub const ALL: &[&str] = &[
+/// The categories of the built-in catalog (`info.x-alloy-category` of curated documents).
+pub const CURATED: &[&str] = &[
     "communication",
     "crm",
     "developer-tools",
     "project-management",
     "productivity",
     "payments",
-    "finance",
     "support",
     "email",
     "e-commerce",
+];
+
+/// The further categories imported documents may have, from the directory's list; `other` for
+/// a document that names none we know.
+pub const IMPORTED: &[&str] = &[
+    "finance",
     "marketing",
     "analytics",
     "cloud",
@@ -39,6 +44,11 @@ pub const ALL: &[&str] = &[
     "other",
 ];
 
+/// Every category a connector can have.
+pub fn all() -> impl Iterator<Item = &'static str> {
+    CURATED.iter().chain(IMPORTED).copied()
+}
+
 /// Our category for one of the directory's: `messaging` → `communication`,
 /// `customer_relation` → `crm`, `payment` → `payments`, …; `None` for a word we do not know.
 pub fn from_directory(category: &str) -> Option<&'static str> {
@@ -53,7 +63,7 @@ pub fn from_directory(category: &str) -> Option<&'static str> {
         "ecommerce" | "e-commerce" => "e-commerce",
         "machine_learning" | "machine-learning" => "machine-learning",
         "open_data" | "open-data" => "open-data",
-        other => return ALL.iter().copied().find(|c| *c == other),
+        other => return all().find(|c| *c == other),
     };
     Some(mapped)
 }
@@ -86,8 +96,8 @@ mod tests {
         assert_eq!(from_directory("open_data"), Some("open-data"));
         assert_eq!(from_directory("cloud"), Some("cloud"));
         assert_eq!(from_directory("nonsense"), None);
-        for c in ALL {
-            assert_eq!(from_directory(c), Some(*c), "{c} maps to itself");
+        for c in all() {
+            assert_eq!(from_directory(c), Some(c), "{c} maps to itself");
         }
     }
 

@@ -51,21 +51,12 @@ pub fn derive(info: Option<&Map<String, Value>>, relative_path: &Path) -> String
 /// `text` lower-cased, every run of characters outside `[a-z0-9]` one hyphen, trimmed of
 /// hyphens; shortened with a hash past 64 characters.
 pub fn slug(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        let c = c.to_ascii_lowercase();
-        if c.is_ascii_lowercase() || c.is_ascii_digit() {
-            out.push(c);
-        } else if !out.is_empty() && !out.ends_with('-') {
-            out.push('-');
-        }
+    let slugged = alloy_domain::ids::slug(text);
+    if slugged.len() <= MAX_ID {
+        return slugged;
     }
-    let trimmed = out.trim_matches('-');
-    if trimmed.len() <= MAX_ID {
-        return trimmed.to_owned();
-    }
-    let head = trimmed[..55].trim_end_matches('-');
-    format!("{head}-{:08x}", fnv1a(trimmed.as_bytes()))
+    let head = slugged[..55].trim_end_matches('-');
+    format!("{head}-{:08x}", fnv1a(slugged.as_bytes()))
 }
 
 /// `id`, or `id-2`, `id-3`, … — the first that `taken` does not hold (kept within 64

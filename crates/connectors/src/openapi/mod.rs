@@ -31,17 +31,7 @@ pub(crate) use operations::template_names;
 
 /// The categories of the built-in catalog (`info.x-alloy-category`); imported documents may
 /// use the wider list of [`crate::catalog::categories`].
-pub const CATEGORIES: &[&str] = &[
-    "communication",
-    "crm",
-    "developer-tools",
-    "project-management",
-    "productivity",
-    "payments",
-    "support",
-    "email",
-    "e-commerce",
-];
+pub use crate::catalog::categories::CURATED as CATEGORIES;
 
 /// How many JSON nodes `$ref` expansion may produce for one whole document ([`Detail::Full`]).
 const EXPANSION_BUDGET: usize = 2_000_000;
