@@ -10,7 +10,7 @@ use reqwest::Method;
 use serde::{Serialize, Serializer};
 use serde_json::Value;
 
-use crate::schema::CompiledSchema;
+use crate::schema::{CompiledSchema, Schema};
 
 /// A SaaS platform the gateway can act on, loaded from one OpenAPI document.
 #[derive(Debug, Clone, Serialize)]
@@ -319,6 +319,10 @@ pub enum ParameterLocation {
 }
 
 /// One input of an action.
+///
+/// Imported connectors hold tens of thousands of actions as summaries, so what only the
+/// details need (allowed values, default, example, schema) sits behind one pointer that a
+/// summary leaves empty.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Parameter {
@@ -334,20 +338,52 @@ pub struct Parameter {
     pub description: Option<String>,
     /// The main type (`string`, `integer`, …), when the schema names one.
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
-    pub type_name: Option<String>,
-    /// Allowed values.
+    pub type_name: Option<&'static str>,
+    #[serde(flatten)]
+    pub(crate) details: Option<Box<ParameterDetails>>,
+}
+
+/// What a parameter's full definition adds to its summary.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct ParameterDetails {
     #[serde(rename = "enum", skip_serializing_if = "Option::is_none")]
-    pub enum_values: Option<Vec<Value>>,
-    /// Value the platform assumes when the parameter is absent.
+    pub(crate) enum_values: Option<Vec<Value>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub default: Option<Value>,
-    /// An example value from the document.
+    pub(crate) default: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub example: Option<Value>,
-    /// The full (ref-resolved) JSON Schema.
-    pub schema: Value,
+    pub(crate) example: Option<Value>,
+    pub(crate) schema: Value,
     #[serde(skip)]
-    pub(crate) compiled: CompiledSchema,
+    pub(crate) compiled: Schema,
+}
+
+impl Parameter {
+    /// Allowed values, when the document restricts them.
+    pub fn enum_values(&self) -> Option<&[Value]> {
+        self.details.as_ref()?.enum_values.as_deref()
+    }
+
+    /// Value the platform assumes when the parameter is absent.
+    pub fn default_value(&self) -> Option<&Value> {
+        self.details.as_ref()?.default.as_ref()
+    }
+
+    /// An example value from the document.
+    pub fn example(&self) -> Option<&Value> {
+        self.details.as_ref()?.example.as_ref()
+    }
+
+    /// The full (ref-resolved) JSON Schema; `null` in a summary.
+    pub fn schema(&self) -> &Value {
+        self.details.as_ref().map_or(&Value::Null, |d| &d.schema)
+    }
+
+    /// The compiled schema; accepts anything in a summary.
+    pub(crate) fn compiled(&self) -> &Schema {
+        self.details
+            .as_ref()
+            .map_or(&crate::schema::ANY, |d| &d.compiled)
+    }
 }
 
 /// The request body an action takes.

@@ -146,7 +146,7 @@ fn declared_query_params(
             continue;
         };
         let value = Value::String(v.into_owned());
-        let value = param.compiled.coerce_scalar(&value).unwrap_or(value);
+        let value = param.compiled().coerce_scalar(&value).unwrap_or(value);
         params.insert(k.into_owned(), value);
     }
     (!params.is_empty()).then_some(Value::Object(params))
@@ -194,7 +194,7 @@ fn number_param(action: &Action, sent: &Map<String, Value>, name: &str) -> Optio
     };
     sent.get(name)
         .and_then(as_int)
-        .or_else(|| action.parameter(name)?.default.as_ref().and_then(as_int))
+        .or_else(|| action.parameter(name)?.default_value().and_then(as_int))
 }
 
 /// The `rel="next"` target of one `Link` header value (RFC 8288).

@@ -72,7 +72,7 @@ impl Action {
                     continue;
                 }
                 let value = param
-                    .compiled
+                    .compiled()
                     .coerce_scalar(value)
                     .unwrap_or_else(|| value.clone());
                 prepared.part(param.location).insert(key.clone(), value);
@@ -86,13 +86,13 @@ impl Action {
                     let field = body.fields.iter().find(|f| &f.name == key);
                     if let Some(f) = field
                         && value.is_null()
-                        && f.compiled.validate(value, key).is_err()
+                        && f.compiled().validate(value, key).is_err()
                     {
                         // An optional field given as null means "not given".
                         continue;
                     }
                     let value = field
-                        .and_then(|f| f.compiled.coerce_scalar(value))
+                        .and_then(|f| f.compiled().coerce_scalar(value))
                         .unwrap_or_else(|| value.clone());
                     body_fields.insert(key.clone(), value);
                 }
@@ -129,8 +129,8 @@ impl Action {
                 ParameterLocation::Path => credential
                     .and_then(|c| c.field(&param.name))
                     .map(|v| Value::String(v.to_owned()))
-                    .or_else(|| param.default.clone()),
-                ParameterLocation::Header if param.required => param.default.clone(),
+                    .or_else(|| param.default_value().cloned()),
+                ParameterLocation::Header if param.required => param.default_value().cloned(),
                 _ => None,
             };
             match filled {
@@ -273,7 +273,7 @@ fn check_parameter(param: &Parameter, value: &Value) -> Result<(), Error> {
         }
         ParameterLocation::Query | ParameterLocation::Body => {}
     }
-    param.compiled.validate(value, name)
+    param.compiled().validate(value, name)
 }
 
 #[cfg(test)]

@@ -334,7 +334,7 @@ fn narrowing(p: &Parameter, role: ParameterRole) -> NarrowingParameter {
         .map(first_sentence)
         .filter(|d| !d.is_empty())
         .unwrap_or(fallback);
-    if let Some(values) = p.enum_values.as_ref().filter(|v| v.len() <= 6)
+    if let Some(values) = p.enum_values().filter(|v| v.len() <= 6)
         && !values.is_empty()
     {
         let shown: Vec<String> = values.iter().map(display_scalar).collect();
@@ -351,10 +351,10 @@ fn narrowing(p: &Parameter, role: ParameterRole) -> NarrowingParameter {
 
 fn limit_parameter(p: &Parameter) -> NarrowingParameter {
     let mut example: i64 = 10;
-    if let Some(max) = p.schema.get("maximum").and_then(Value::as_i64) {
+    if let Some(max) = p.schema().get("maximum").and_then(Value::as_i64) {
         example = example.min(max);
     }
-    if let Some(min) = p.schema.get("minimum").and_then(Value::as_i64) {
+    if let Some(min) = p.schema().get("minimum").and_then(Value::as_i64) {
         example = example.max(min);
     }
     let mut limit = narrowing(p, ParameterRole::Limit);

@@ -11,7 +11,7 @@ use crate::model::{
     Action, AuthScheme, BodyEncoding, Connector, ErrorConvention, Pagination, Parameter,
     ParameterLocation, RequestBody, Resource, ServerVariable,
 };
-use crate::schema::CompiledSchema;
+use crate::schema::{CompiledSchema, JsonType};
 
 /// Why a stored summary could not be read back.
 #[derive(Debug, thiserror::Error)]
@@ -153,7 +153,7 @@ fn stored_parameter(p: &Parameter) -> StoredParameter {
         required: p.required,
         // Kept short: summaries hold only what search and listings show.
         description: None,
-        type_name: p.type_name.clone(),
+        type_name: p.type_name.map(str::to_owned),
     }
 }
 
@@ -189,11 +189,12 @@ fn parameter(p: StoredParameter) -> Parameter {
         location: p.location,
         required: p.required,
         description: p.description,
-        type_name: p.type_name,
-        enum_values: None,
-        default: None,
-        example: None,
-        schema: serde_json::Value::Null,
-        compiled: CompiledSchema::default(),
+        // Stored type names are the engine's own; anything else reads as no type.
+        type_name: p
+            .type_name
+            .as_deref()
+            .and_then(JsonType::parse)
+            .map(JsonType::name),
+        details: None,
     }
 }

@@ -6,8 +6,10 @@ use reqwest::Method;
 use serde_json::{Map, Value};
 
 use super::{Detail, Loader, extensions, str_field};
-use crate::model::{Action, AuthScheme, BodyEncoding, Parameter, ParameterLocation, RequestBody};
-use crate::schema::{CompiledSchema, Schema};
+use crate::model::{
+    Action, AuthScheme, BodyEncoding, Parameter, ParameterDetails, ParameterLocation, RequestBody,
+};
+use crate::schema::{CompiledSchema, JsonType, Schema};
 
 /// Operation keys of a path item.
 const METHODS: &[&str] = &[
@@ -368,20 +370,17 @@ impl<'a> Loader<'a> {
                 type_name: schema
                     .get("type")
                     .and_then(Value::as_str)
-                    .map(str::to_owned),
-                enum_values: None,
-                default: None,
-                example: None,
-                schema: Value::Null,
-                compiled: CompiledSchema::default(),
+                    .and_then(JsonType::parse)
+                    .map(JsonType::name),
+                details: None,
             };
         }
         let compiled = Schema::compile(&schema);
         let type_name = compiled
             .types()
             .iter()
-            .find(|t| **t != crate::schema::JsonType::Null)
-            .map(|t| t.name().to_owned());
+            .find(|t| **t != JsonType::Null)
+            .map(|t| t.name());
         let enum_values = schema.get("enum").and_then(Value::as_array).cloned();
         let default = schema.get("default").cloned();
         let example = example.or_else(|| schema.as_object().and_then(extensions::example_of));
@@ -391,11 +390,13 @@ impl<'a> Loader<'a> {
             required,
             description,
             type_name,
-            enum_values,
-            default,
-            example,
-            schema,
-            compiled: CompiledSchema::new(compiled),
+            details: Some(Box::new(ParameterDetails {
+                enum_values,
+                default,
+                example,
+                schema,
+                compiled,
+            })),
         }
     }
 

@@ -44,7 +44,7 @@ fn undeclared_path_parameters_are_taken_as_strings() {
         .unwrap();
     assert!(p.required);
     assert_eq!(p.location, ParameterLocation::Path);
-    assert_eq!(p.type_name.as_deref(), Some("string"));
+    assert_eq!(p.type_name, Some("string"));
     assert!(
         loaded.warnings[0].contains("`id` is not declared"),
         "{loaded:?}"
@@ -221,13 +221,13 @@ fn summaries_keep_names_and_types_but_no_schemas() {
     let a = l.connector.action("a").unwrap();
     assert!(a.description.chars().count() < 500);
     let id = a.parameter("id").unwrap();
-    assert_eq!(id.type_name.as_deref(), Some("integer"));
-    assert!(id.schema.is_null() && a.parameter("huge").unwrap().enum_values.is_none());
+    assert_eq!(id.type_name, Some("integer"));
+    assert!(id.schema().is_null() && a.parameter("huge").unwrap().enum_values().is_none());
     let body = a.request_body.as_ref().unwrap();
     let fields: Vec<(&str, bool, Option<&str>)> = body
         .fields
         .iter()
-        .map(|f| (f.name.as_str(), f.required, f.type_name.as_deref()))
+        .map(|f| (f.name.as_str(), f.required, f.type_name))
         .collect();
     assert_eq!(
         fields,

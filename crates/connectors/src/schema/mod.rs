@@ -25,7 +25,7 @@ pub(crate) enum JsonType {
 }
 
 impl JsonType {
-    fn parse(name: &str) -> Option<Self> {
+    pub(crate) fn parse(name: &str) -> Option<Self> {
         Some(match name {
             "string" => JsonType::String,
             "integer" => JsonType::Integer,
@@ -92,7 +92,7 @@ impl CompiledSchema {
 }
 
 /// What an absent schema means: anything goes.
-static ANY: std::sync::LazyLock<Schema> = std::sync::LazyLock::new(Schema::default);
+pub(crate) static ANY: std::sync::LazyLock<Schema> = std::sync::LazyLock::new(Schema::default);
 
 impl std::ops::Deref for CompiledSchema {
     type Target = Schema;

@@ -150,7 +150,7 @@ fn check_against_document(
                     .unwrap_or_else(|| panic!("{}: no details for {}", c.id, action.id));
                 assert_eq!(full.path, action.path);
                 for p in &full.parameters {
-                    assert!(!p.schema.is_null(), "{}.{}: schema loaded", c.id, p.name);
+                    assert!(!p.schema().is_null(), "{}.{}: schema loaded", c.id, p.name);
                 }
                 detailed += 1;
             }

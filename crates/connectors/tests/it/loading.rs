@@ -140,15 +140,15 @@ fn actions_carry_parameters_with_resolved_schemas() {
     );
     let limit = list.parameter("limit").unwrap();
     assert_eq!(limit.location, ParameterLocation::Query);
-    assert_eq!(limit.type_name.as_deref(), Some("integer"));
-    assert_eq!(limit.default, Some(json!(20)));
-    assert_eq!(limit.example, Some(json!(10)));
+    assert_eq!(limit.type_name, Some("integer"));
+    assert_eq!(limit.default_value(), Some(&json!(20)));
+    assert_eq!(limit.example(), Some(&json!(10)));
     assert_eq!(limit.description.as_deref(), Some("Page size"));
     assert!(!limit.required);
     let status = list.parameter("status").unwrap();
     assert_eq!(
-        status.enum_values,
-        Some(vec![json!("open"), json!("closed")])
+        status.enum_values(),
+        Some(&[json!("open"), json!("closed")][..])
     );
 
     // Path-level parameters are merged into every operation of the path.

@@ -135,7 +135,7 @@ pub(crate) fn describe(connector: &Connector, action: &Action) -> Value {
             obj.insert("filledFromCredential".into(), Value::Bool(true));
         }
         parameters.push(entry);
-        let mut schema = p.schema.clone();
+        let mut schema = p.schema().clone();
         if let (Some(d), Some(obj)) = (&p.description, schema.as_object_mut()) {
             obj.entry("description")
                 .or_insert_with(|| Value::String(d.clone()));
@@ -201,13 +201,13 @@ pub(crate) fn describe(connector: &Connector, action: &Action) -> Value {
 /// A plausible value for a required parameter: its example, default or first allowed value,
 /// else a placeholder of its type.
 fn example_value(p: &Parameter) -> Value {
-    if let Some(v) = p.example.as_ref().or(p.default.as_ref()) {
+    if let Some(v) = p.example().or(p.default_value()) {
         return v.clone();
     }
-    if let Some(first) = p.enum_values.as_ref().and_then(|v| v.first()) {
+    if let Some(first) = p.enum_values().and_then(|v| v.first()) {
         return first.clone();
     }
-    match p.type_name.as_deref() {
+    match p.type_name {
         Some("integer") | Some("number") => json!(1),
         Some("boolean") => json!(true),
         Some("array") => json!([]),
