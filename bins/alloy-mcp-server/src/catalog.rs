@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use alloy_connectors::DetailStore;
 use alloy_connectors::Registry;
-use alloy_connectors::catalog::import::{DocumentFile, ImportReport, document_files, import};
+use alloy_connectors::catalog::import::{DocumentFile, ImportReport, document_files, import_files};
 use alloy_storage::{Database, NewCatalogConnector};
 use anyhow::Context;
 
@@ -75,7 +75,7 @@ pub async fn import_into(
     progress: bool,
 ) -> anyhow::Result<ImportOutcome> {
     let started = Instant::now();
-    let (files, _) = document_files(&paths);
+    let (files, unreadable) = document_files(&paths);
     let sources: HashSet<String> = files.iter().map(|f| f.path.display().to_string()).collect();
     // IDs held by built-ins and by documents of other imports are taken; those of the
     // documents being imported again are not, so a re-import gives the same IDs.
@@ -107,7 +107,7 @@ pub async fn import_into(
                     bar.inc(1);
                 }
             };
-            import(&paths, &reserved, threads, &tick)
+            import_files(&files, unreadable, &reserved, threads, &tick)
         })
         .await
         .context("the import thread")?
@@ -115,17 +115,18 @@ pub async fn import_into(
     if let Some(bar) = &bar {
         bar.set_message("storing");
     }
+    let mut report = report;
+    // The compressed bytes move into the rows; the report keeps what the summary prints.
     let rows: Vec<NewCatalogConnector> = report
         .imported
-        .iter()
+        .iter_mut()
         .map(|c| NewCatalogConnector {
-            id: c.connector.id.clone(),
-            source: c.connector.source.clone(),
-            digest: c.digest.clone(),
-            category: c.connector.category.clone(),
-            action_count: u32::try_from(c.connector.actions.len()).unwrap_or(u32::MAX),
-            summary: c.summary.clone(),
-            details: c.detail.clone(),
+            id: c.id.clone(),
+            source: c.source.clone(),
+            category: c.category.clone(),
+            action_count: u32::try_from(c.action_count).unwrap_or(u32::MAX),
+            summary: std::mem::take(&mut c.summary),
+            details: std::mem::take(&mut c.detail),
         })
         .collect();
     let mut rows = rows.into_iter().peekable();
@@ -171,15 +172,12 @@ pub fn summary(outcome: &ImportOutcome, warnings: bool) -> String {
         if let Some(wanted) = &c.wanted_id {
             out.push_str(&format!(
                 "renamed  {}: `{wanted}` was taken; imported as `{}`\n",
-                c.connector.source, c.connector.id
+                c.source, c.id
             ));
         }
         if warnings {
             for w in &c.warnings {
-                out.push_str(&format!(
-                    "warning  {} ({}): {w}\n",
-                    c.connector.source, c.connector.id
-                ));
+                out.push_str(&format!("warning  {} ({}): {w}\n", c.source, c.id));
             }
         }
     }

@@ -129,9 +129,7 @@ impl Registry {
             }
             for c in imported.imported {
                 for w in &c.warnings {
-                    report
-                        .warnings
-                        .push((c.connector.source.clone(), w.clone()));
+                    report.warnings.push((c.source.clone(), w.clone()));
                 }
                 if let Err(e) = registry.add_imported(c) {
                     report.errors.push(e);
@@ -173,10 +171,11 @@ impl Registry {
 
     /// Adds an imported summary whose details stay in memory, compressed.
     pub fn add_imported(&mut self, imported: ImportedConnector) -> Result<(), LoadError> {
-        let id = imported.connector.id.clone();
-        self.add(imported.connector)?;
+        let connector = stored::decode(&imported.summary)
+            .map_err(|e| LoadError::new(&imported.source, e.to_string()))?;
+        self.add(connector)?;
         self.details
-            .insert(id, DetailSource::Memory(imported.detail.into()));
+            .insert(imported.id, DetailSource::Memory(imported.detail.into()));
         Ok(())
     }
 

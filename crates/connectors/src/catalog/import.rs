@@ -14,7 +14,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use serde_json::Value;
 
 use super::{detail, ids, parse, stored, swagger};
-use crate::model::Connector;
 use crate::openapi::{Detail, LoadOptions, load_value};
 
 /// Largest document accepted; larger ones are refused without being parsed.
@@ -29,11 +28,19 @@ pub struct DocumentFile {
     pub relative: PathBuf,
 }
 
-/// A document that loaded.
+/// A document that loaded. Only its compressed forms are kept (the summary connector itself is
+/// dropped as soon as it is encoded), so that importing thousands of documents holds a few
+/// bytes per action rather than the parsed structures.
 #[derive(Debug)]
 pub struct ImportedConnector {
-    /// The summary connector (its final ID).
-    pub connector: Connector,
+    /// The connector's final ID.
+    pub id: String,
+    /// Where the document came from.
+    pub source: String,
+    /// Its category.
+    pub category: String,
+    /// How many actions it has.
+    pub action_count: usize,
     /// The ID the document asked for, when a clash made it take another.
     pub wanted_id: Option<String>,
     /// What had to be guessed or left out.
@@ -42,8 +49,6 @@ pub struct ImportedConnector {
     pub summary: Vec<u8>,
     /// The compressed details ([`detail::DetailBlob::open`] reads them).
     pub detail: Vec<u8>,
-    /// FNV-1a of the document's text, to tell an unchanged re-import.
-    pub digest: String,
 }
 
 /// A document that did not load, and why (one line naming the place).
@@ -67,10 +72,7 @@ pub struct ImportReport {
 impl ImportReport {
     /// How many actions the imported connectors have.
     pub fn action_count(&self) -> usize {
-        self.imported
-            .iter()
-            .map(|c| c.connector.actions.len())
-            .sum()
+        self.imported.iter().map(|c| c.action_count).sum()
     }
 }
 
@@ -185,28 +187,43 @@ pub fn import_text(
     };
     let loaded = load_value(source, &doc, options).map_err(|e| e.message)?;
     warnings.extend(loaded.warnings);
-    let detail = detail::build(&doc, &loaded.connector);
+    let connector = loaded.connector;
+    let detail = detail::build(&doc, &connector);
     Ok(ImportedConnector {
-        connector: loaded.connector,
+        summary: stored::encode(&connector),
+        id: connector.id,
+        source: connector.source,
+        category: connector.category,
+        action_count: connector.actions.len(),
         wanted_id: None,
         warnings,
-        summary: Vec::new(),
         detail,
-        digest: format!("{:08x}", ids::fnv1a(text.as_bytes())),
     })
 }
 
-/// Imports every document under `paths` on `threads` threads. `reserved` IDs (the built-in
-/// catalog's) are never given to a document; a clash between documents goes to the one whose
-/// path sorts first, the others get `-2`, `-3`, … and say so. `progress` is told each
-/// document's path as it finishes.
+/// Imports every document under `paths` on `threads` threads ([`import_files`] of
+/// [`document_files`]).
 pub fn import(
     paths: &[PathBuf],
     reserved: &HashSet<String>,
     threads: usize,
     progress: &(dyn Fn(&DocumentFile, usize) + Sync),
 ) -> ImportReport {
-    let (files, mut refused) = document_files(paths);
+    let (files, refused) = document_files(paths);
+    import_files(&files, refused, reserved, threads, progress)
+}
+
+/// Imports `files` on `threads` threads; `refused` are paths already found unreadable.
+/// `reserved` IDs (the built-in catalog's) are never given to a document; a clash between
+/// documents goes to the one whose path sorts first, the others get `-2`, `-3`, … and say so.
+/// `progress` is told each document as it finishes.
+pub fn import_files(
+    files: &[DocumentFile],
+    mut refused: Vec<Refused>,
+    reserved: &HashSet<String>,
+    threads: usize,
+    progress: &(dyn Fn(&DocumentFile, usize) + Sync),
+) -> ImportReport {
     let results: Mutex<Vec<(usize, Result<ImportedConnector, Refused>)>> =
         Mutex::new(Vec::with_capacity(files.len()));
     let next = AtomicUsize::new(0);
@@ -233,24 +250,35 @@ pub fn import(
     let mut taken: HashSet<String> = reserved.clone();
     let mut imported = Vec::with_capacity(results.len());
     for (_, result) in results {
-        match result {
-            Ok(mut c) => {
-                let wanted = c.connector.id.clone();
-                let id = ids::first_free(&wanted, |candidate| taken.contains(candidate));
-                if id != wanted {
-                    c.warnings.push(format!(
-                        "connector ID `{wanted}` is taken (by the built-in catalog or a document \
-                         whose path sorts first); this one is `{id}`"
-                    ));
-                    c.connector.id = id.clone();
-                    c.wanted_id = Some(wanted);
-                }
-                taken.insert(id);
-                c.summary = stored::encode(&c.connector);
-                imported.push(c);
+        let mut c = match result {
+            Ok(c) => c,
+            Err(r) => {
+                refused.push(r);
+                continue;
             }
-            Err(r) => refused.push(r),
+        };
+        let id = ids::first_free(&c.id, |candidate| taken.contains(candidate));
+        if id != c.id {
+            let renamed = match stored::with_id(&c.summary, &id) {
+                Ok(bytes) => bytes,
+                Err(e) => {
+                    refused.push(Refused {
+                        source: c.source,
+                        reason: e.to_string(),
+                    });
+                    continue;
+                }
+            };
+            c.warnings.push(format!(
+                "connector ID `{}` is taken (by the built-in catalog or a document whose path \
+                 sorts first); this one is `{id}`",
+                c.id
+            ));
+            c.summary = renamed;
+            c.wanted_id = Some(std::mem::replace(&mut c.id, id.clone()));
         }
+        taken.insert(id);
+        imported.push(c);
     }
     ImportReport { imported, refused }
 }

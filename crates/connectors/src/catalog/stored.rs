@@ -124,6 +124,14 @@ pub fn decode(bytes: &[u8]) -> Result<Connector, SummaryError> {
     })
 }
 
+/// `bytes` (from [`encode`]) with the connector ID changed: an import renames a document
+/// whose ID another one took first.
+pub fn with_id(bytes: &[u8], id: &str) -> Result<Vec<u8>, SummaryError> {
+    let mut connector = decode(bytes)?;
+    connector.id = id.to_owned();
+    Ok(encode(&connector))
+}
+
 fn stored_action(a: &Action) -> StoredAction {
     StoredAction {
         id: a.id.clone(),

@@ -11,6 +11,7 @@ use std::time::Instant;
 
 use alloy_connectors::catalog::detail::DetailBlob;
 use alloy_connectors::catalog::import::{ImportReport, import};
+use alloy_connectors::catalog::stored;
 use serde_json::Value;
 
 /// The `api` folder of the installed package.
@@ -66,7 +67,7 @@ fn the_whole_directory_imports() {
     let ids: HashSet<&str> = report
         .imported
         .iter()
-        .map(|c| c.connector.id.as_str())
+        .map(|c| c.id.as_str())
         .collect();
     assert_eq!(ids.len(), report.imported.len(), "connector IDs are unique");
 
@@ -75,7 +76,7 @@ fn the_whole_directory_imports() {
         report
             .imported
             .iter()
-            .find(|c| c.connector.id == id)
+            .find(|c| c.id == id)
             .unwrap_or_else(|| panic!("{id} was not imported"))
     };
     // Each named document: every operation of the document is an action with its method,
@@ -101,7 +102,9 @@ fn check_against_document(
     imported: &alloy_connectors::catalog::import::ImportedConnector,
     doc: &Value,
 ) {
-    let c = &imported.connector;
+    let c = &stored::decode(&imported.summary).unwrap();
+    assert_eq!(c.id, imported.id);
+    assert_eq!(c.actions.len(), imported.action_count);
     let paths = doc["paths"].as_object().unwrap();
     let mut operations = 0;
     let blob = DetailBlob::open(&imported.detail).unwrap();

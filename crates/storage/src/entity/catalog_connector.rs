@@ -11,8 +11,6 @@ pub struct Model {
     pub id: String,
     /// The document it came from (a path on the importing machine).
     pub source: String,
-    /// Digest of the document's text, to tell an unchanged re-import.
-    pub digest: String,
     /// The connector's category.
     pub category: String,
     /// How many actions it has.

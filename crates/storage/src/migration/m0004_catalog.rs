@@ -15,7 +15,6 @@ impl MigrationTrait for Migration {
                 .if_not_exists()
                 .col(string("id").primary_key())
                 .col(string("source"))
-                .col(string("digest"))
                 .col(string("category"))
                 .col(integer("action_count"))
                 .col(blob("summary"))

@@ -3,8 +3,8 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, DatabaseConnection, EntityTrait, QueryOrder, QuerySelect, Set,
+    TransactionTrait,
 };
 
 use crate::entity::catalog_connector;
@@ -17,8 +17,6 @@ pub struct NewCatalogConnector {
     pub id: String,
     /// The document it came from.
     pub source: String,
-    /// Digest of the document's text.
-    pub digest: String,
     /// Category.
     pub category: String,
     /// Number of actions.
@@ -66,7 +64,6 @@ impl CatalogRepository {
             catalog_connector::ActiveModel {
                 id: Set(c.id),
                 source: Set(c.source),
-                digest: Set(c.digest),
                 category: Set(c.category),
                 action_count: Set(i32::try_from(c.action_count).unwrap_or(i32::MAX)),
                 summary: Set(c.summary),
@@ -133,20 +130,6 @@ impl CatalogRepository {
                 },
             )
             .collect())
-    }
-
-    /// `(id, digest)` of every stored connector imported from `source`.
-    pub async fn by_source(&self, source: &str) -> Result<Vec<(String, String)>, Error> {
-        Ok(catalog_connector::Entity::find()
-            .select_only()
-            .columns([
-                catalog_connector::Column::Id,
-                catalog_connector::Column::Digest,
-            ])
-            .filter(catalog_connector::Column::Source.eq(source))
-            .into_tuple()
-            .all(&self.conn)
-            .await?)
     }
 
     /// Removes a connector; `false` when there was none with this ID.
