@@ -154,8 +154,9 @@ impl Registry {
     /// Adds a loaded connector; refuses an ID that is already taken.
     pub fn add(&mut self, connector: Connector) -> Result<&Connector, LoadError> {
         use std::collections::btree_map::Entry;
-        // A clone shares its index; a changed registry builds its own.
+        // A clone shares its index and caches; a changed registry has its own.
         self.index = Arc::new(OnceLock::new());
+        self.caches = Arc::new(Caches::default());
         match self.connectors.entry(connector.id.clone()) {
             Entry::Occupied(existing) => Err(LoadError::new(
                 connector.source.clone(),
@@ -241,9 +242,6 @@ impl Registry {
         action_id: &str,
     ) -> Result<Arc<Action>, Error> {
         let (connector, action) = self.action(connector_id, action_id)?;
-        let Some(source) = self.details.get(connector_id) else {
-            return Ok(Arc::new(action.clone()));
-        };
         let key = (connector_id.to_owned(), action_id.to_owned());
         let tick = self.caches.next_tick();
         if let Ok(mut actions) = self.caches.actions.lock()
@@ -252,13 +250,19 @@ impl Registry {
             *used = tick;
             return Ok(Arc::clone(a));
         }
-        let blob = self.blob(connector_id, source).await?;
-        let full = blob.action(connector, action_id).ok_or_else(|| {
-            Error::Config(format!(
-                "the details of action `{action_id}` of connector `{connector_id}` are missing; \
-                 import the document again"
-            ))
-        })?;
+        let full = match self.details.get(connector_id) {
+            // A connector held whole: its action is copied once, then served from the cache.
+            None => Arc::new(action.clone()),
+            Some(source) => {
+                let blob = self.blob(connector_id, source).await?;
+                blob.action(connector, action_id).ok_or_else(|| {
+                    Error::Config(format!(
+                        "the details of action `{action_id}` of connector `{connector_id}` are \
+                         missing; import the document again"
+                    ))
+                })?
+            }
+        };
         if let Ok(mut actions) = self.caches.actions.lock() {
             if actions.len() >= ACTION_CACHE_ENTRIES {
                 evict_oldest(&mut actions, |_| 1, 1);
