@@ -40,13 +40,11 @@ pub async fn load_stored(db: &Database, registry: &mut Registry) -> anyhow::Resu
         .summaries()
         .await
         .context("reading the imported catalog")?;
-    let mut added = 0;
-    for (id, source, summary) in &summaries {
-        match registry.add_stored(source, summary) {
-            Ok(()) => added += 1,
-            Err(e) => tracing::error!(connector = %id, error = %e, "imported connector not loaded"),
-        }
+    let errors = registry.add_stored_all(&summaries);
+    for e in &errors {
+        tracing::error!(error = %e, "imported connector not loaded");
     }
+    let added = summaries.len() - errors.len();
     registry.set_detail_store(Arc::new(DatabaseDetails(db.clone())));
     if !summaries.is_empty() {
         tracing::info!(

@@ -180,15 +180,46 @@ impl Registry {
         Ok(())
     }
 
-    /// Adds a summary stored by `connectors import` ([`stored::encode`]); its details are read
-    /// from the [`DetailStore`] when first needed.
-    pub fn add_stored(&mut self, source: &str, summary: &[u8]) -> Result<(), LoadError> {
-        let connector =
-            stored::decode(summary).map_err(|e| LoadError::new(source, e.to_string()))?;
-        let id = connector.id.clone();
-        self.add(connector)?;
-        self.details.insert(id, DetailSource::Store);
-        Ok(())
+    /// Adds every `(source, summary)` stored by `connectors import`, decoding them on every core;
+    /// returns one error per summary that could not be added.
+    pub fn add_stored_all(&mut self, stored: &[(String, Vec<u8>)]) -> Vec<LoadError> {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let chunk = stored.len().div_ceil(threads).max(1);
+        let decoded: Vec<Vec<Result<Connector, LoadError>>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = stored
+                .chunks(chunk)
+                .map(|part| {
+                    scope.spawn(move || {
+                        part.iter()
+                            .map(|(source, bytes)| {
+                                stored::decode(bytes)
+                                    .map_err(|e| LoadError::new(source, e.to_string()))
+                            })
+                            .collect()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                })
+                .collect()
+        });
+        let mut errors = Vec::new();
+        for result in decoded.into_iter().flatten() {
+            let added = result.and_then(|connector| {
+                let id = connector.id.clone();
+                self.add(connector)?;
+                self.details.insert(id, DetailSource::Store);
+                Ok(())
+            });
+            if let Err(e) = added {
+                errors.push(e);
+            }
+        }
+        errors
     }
 
     /// Where the details of stored summaries are read from.

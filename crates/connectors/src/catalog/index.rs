@@ -96,33 +96,37 @@ pub struct CatalogIndex {
 }
 
 impl CatalogIndex {
-    /// Indexes `connectors` (their summaries are enough).
+    /// Indexes `connectors` (their summaries are enough), reading their text on every core:
+    /// each thread indexes a contiguous run of connectors, and the runs are appended in order.
     pub fn build<'a>(connectors: impl Iterator<Item = &'a Connector>) -> Self {
+        let connectors: Vec<&Connector> = connectors.collect();
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let runs = runs(&connectors, threads);
+        let parts: Vec<(SearchIndexBuilder, SearchIndexBuilder)> = std::thread::scope(|scope| {
+            let handles: Vec<_> = runs
+                .iter()
+                .map(|run| scope.spawn(move || index_run(run)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                })
+                .collect()
+        });
         let mut actions = SearchIndexBuilder::new(ACTION_FIELDS);
         let mut by_connector = SearchIndexBuilder::new(CONNECTOR_FIELDS);
+        for (a, c) in parts {
+            actions.append(a);
+            by_connector.append(c);
+        }
         let mut action_refs = Vec::new();
-        let mut connector_ids = Vec::new();
-        for (ordinal, c) in connectors.enumerate() {
+        let mut connector_ids = Vec::with_capacity(connectors.len());
+        for (ordinal, c) in connectors.iter().enumerate() {
             let ordinal = u32::try_from(ordinal).unwrap_or(u32::MAX);
             connector_ids.push(c.id.clone());
-            let about = format!("{} {} {}", c.name, c.id, c.category);
-            let resources: Vec<&str> = c.resources.iter().map(|r| r.name.as_str()).collect();
-            by_connector.add(&[
-                &format!("{} {}", c.name, c.id),
-                &c.category,
-                &c.description,
-                &resources.join(" "),
-            ]);
-            for (position, a) in c.actions.iter().enumerate() {
-                let inputs: Vec<&str> = a.inputs().map(|p| p.name.as_str()).collect();
-                actions.add(&[
-                    &format!("{} {}", a.id, a.name),
-                    &a.resource,
-                    &a.path,
-                    &inputs.join(" "),
-                    &a.description,
-                    &about,
-                ]);
+            for position in 0..c.actions.len() {
                 action_refs.push((ordinal, u32::try_from(position).unwrap_or(u32::MAX)));
             }
         }
@@ -199,4 +203,53 @@ impl CatalogIndex {
                 .map(|s| s.len() + 24)
                 .sum::<usize>()
     }
+}
+
+/// `connectors` cut into at most `threads` contiguous runs of about as many actions each.
+fn runs<'c, 'a>(connectors: &'c [&'a Connector], threads: usize) -> Vec<&'c [&'a Connector]> {
+    let total: usize = connectors.iter().map(|c| c.actions.len() + 1).sum();
+    let per_run = total.div_ceil(threads.max(1)).max(1);
+    let mut runs = Vec::new();
+    let mut start = 0;
+    let mut weight = 0;
+    for (i, c) in connectors.iter().enumerate() {
+        weight += c.actions.len() + 1;
+        if weight >= per_run {
+            runs.push(&connectors[start..=i]);
+            start = i + 1;
+            weight = 0;
+        }
+    }
+    if start < connectors.len() {
+        runs.push(&connectors[start..]);
+    }
+    runs
+}
+
+/// The action and connector documents of one run of connectors.
+fn index_run(connectors: &[&Connector]) -> (SearchIndexBuilder, SearchIndexBuilder) {
+    let mut actions = SearchIndexBuilder::new(ACTION_FIELDS);
+    let mut by_connector = SearchIndexBuilder::new(CONNECTOR_FIELDS);
+    for c in connectors {
+        let about = format!("{} {} {}", c.name, c.id, c.category);
+        let resources: Vec<&str> = c.resources.iter().map(|r| r.name.as_str()).collect();
+        by_connector.add(&[
+            &format!("{} {}", c.name, c.id),
+            &c.category,
+            &c.description,
+            &resources.join(" "),
+        ]);
+        for a in &c.actions {
+            let inputs: Vec<&str> = a.inputs().map(|p| p.name.as_str()).collect();
+            actions.add(&[
+                &format!("{} {}", a.id, a.name),
+                &a.resource,
+                &a.path,
+                &inputs.join(" "),
+                &a.description,
+                &about,
+            ]);
+        }
+    }
+    (actions, by_connector)
 }

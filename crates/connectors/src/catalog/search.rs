@@ -103,6 +103,34 @@ impl SearchIndexBuilder {
         doc
     }
 
+    /// Adds every document of `other` (built with the same fields) after this builder's, in
+    /// order: builders filled on several threads then make the same index as one builder
+    /// filled with every document in turn.
+    pub fn append(&mut self, other: SearchIndexBuilder) {
+        let mut remap = vec![0_u32; other.dictionary.len()];
+        for (text, id) in other.dictionary {
+            let next = u32::try_from(self.dictionary.len()).unwrap_or(u32::MAX);
+            remap[id as usize] = *self.dictionary.entry(text).or_insert(next);
+        }
+        for (doc, &start) in other.doc_starts.iter().enumerate() {
+            let end = other
+                .doc_starts
+                .get(doc + 1)
+                .copied()
+                .unwrap_or(other.occurrences.len());
+            let from = self.occurrences.len();
+            self.doc_starts.push(from);
+            self.occurrences
+                .extend(other.occurrences[start..end].iter().map(|o| Occurrence {
+                    term: remap[o.term as usize],
+                    ..*o
+                }));
+            // `build` reads each document's occurrences grouped by term.
+            self.occurrences[from..].sort_unstable_by_key(|o| (o.term, o.field));
+        }
+        self.lengths.extend(other.lengths);
+    }
+
     /// Computes the collection statistics and every posting's score contribution, and returns
     /// the finished index.
     pub fn build(self) -> SearchIndex {
@@ -720,6 +748,26 @@ mod tests {
             builder.add(&[&doc[0], &doc[1]]);
         }
         let index = builder.build();
+        // The same documents added to three builders and appended make the same index.
+        let mut parts = docs.chunks(1100).map(|chunk| {
+            let mut part = SearchIndexBuilder::new(&[NAME, DESCRIPTION]);
+            for doc in chunk {
+                part.add(&[&doc[0], &doc[1]]);
+            }
+            part
+        });
+        let mut appended = parts.next().unwrap();
+        for part in parts {
+            appended.append(part);
+        }
+        let appended = appended.build();
+        for query in &queries {
+            assert_eq!(
+                appended.search(query, usize::MAX, |_| true),
+                index.search(query, usize::MAX, |_| true),
+                "{query}"
+            );
+        }
         for query in &queries {
             for modulo in [1, 3] {
                 let allow = |doc: u32| doc.is_multiple_of(modulo);

@@ -64,11 +64,7 @@ fn the_whole_directory_imports() {
         "only {} of {total} documents loaded",
         report.imported.len()
     );
-    let ids: HashSet<&str> = report
-        .imported
-        .iter()
-        .map(|c| c.id.as_str())
-        .collect();
+    let ids: HashSet<&str> = report.imported.iter().map(|c| c.id.as_str()).collect();
     assert_eq!(ids.len(), report.imported.len(), "connector IDs are unique");
 
     let api = directory_api();

@@ -77,12 +77,11 @@ impl CatalogRepository {
         Ok(())
     }
 
-    /// `(id, source, summary)` of every stored connector, by ID.
-    pub async fn summaries(&self) -> Result<Vec<(String, String, Vec<u8>)>, Error> {
+    /// `(source, summary)` of every stored connector, by ID.
+    pub async fn summaries(&self) -> Result<Vec<(String, Vec<u8>)>, Error> {
         Ok(catalog_connector::Entity::find()
             .select_only()
             .columns([
-                catalog_connector::Column::Id,
                 catalog_connector::Column::Source,
                 catalog_connector::Column::Summary,
             ])
