@@ -138,6 +138,55 @@ async fn health_and_readiness_probes() {
     }
 }
 
+/// While the connector catalog loads, the server answers (with the built-in catalog) but
+/// `/readyz` says "loading"; once the whole catalog is swapped in, it is ready.
+#[tokio::test]
+async fn readiness_waits_for_the_catalog() {
+    use std::sync::Arc;
+
+    use alloy_connectors::{Executor, ExecutorConfig, Registry};
+    use alloy_gateway::{CatalogSlot, Gateway, GatewayConfig};
+    use alloy_http::{AppState, HttpConfig};
+    use alloy_ratelimit::{MemoryRateLimiter, Quota};
+
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = crate::support::settings(dir.path(), &[]);
+    let db = alloy_mcp_server::startup::open_database(&store)
+        .await
+        .unwrap();
+    let slot = Arc::new(CatalogSlot::new(Registry::builtin().unwrap(), false));
+    let gateway = Gateway::with_catalog(
+        db,
+        GatewayConfig::new("http://127.0.0.1", vec![7u8; 32]),
+        Arc::clone(&slot),
+        Executor::new(ExecutorConfig::default()).unwrap(),
+    );
+    let limiter = Arc::new(MemoryRateLimiter::new(Quota::new(1000)));
+    let state = AppState::new(gateway, limiter, HttpConfig::default());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(alloy_http::run(listener, state, async {
+        let _ = rx.await;
+    }));
+    let client = reqwest::Client::new();
+    let (status, body) = send(client.get(format!("{url}/readyz"))).await;
+    assert_eq!(
+        (status, body),
+        (503, json!({"status": "loading", "catalog": "loading"}))
+    );
+    let (status, _) = send(client.get(format!("{url}/healthz"))).await;
+    assert_eq!(status, 200, "alive while loading");
+    slot.replace(Registry::builtin().unwrap());
+    let (status, body) = send(client.get(format!("{url}/readyz"))).await;
+    assert_eq!(
+        (status, body),
+        (200, json!({"status": "ready", "database": "ok"}))
+    );
+    let _ = tx.send(());
+    server.await.unwrap().unwrap();
+}
+
 #[tokio::test]
 async fn listing_pages() {
     let server = TestServer::start().await;

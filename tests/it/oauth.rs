@@ -277,13 +277,14 @@ impl Setup {
         &self,
         credential: &ResolvedCredential,
     ) -> Result<Value, alloy_connectors::Error> {
-        let connector = self.side.registry().connector("idp").unwrap();
-        let action = connector.action("userinfo").unwrap();
+        let registry = self.side.registry();
+        let connector = registry.connector("idp").unwrap();
+        let action = registry.action_details("idp", "userinfo").await.unwrap();
         self.side
             .executor()
             .execute(
                 connector,
-                action,
+                &action,
                 &json!({}),
                 &credential.material,
                 ExecuteOptions::default(),

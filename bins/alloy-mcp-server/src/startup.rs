@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use alloy_connectors::{Executor, ExecutorConfig, Registry, parse_base_url_overrides};
-use alloy_gateway::{Gateway, GatewayConfig};
+use alloy_gateway::{CatalogSlot, Gateway, GatewayConfig};
 use alloy_http::{AppState, HttpConfig};
 use alloy_ratelimit::{MemoryRateLimiter, Quota, RateLimiter, RedisOptions, RedisRateLimiter};
 use alloy_storage::Database;
@@ -69,13 +69,32 @@ pub async fn open_database(store: &StoreSettings) -> anyhow::Result<Database> {
         .context("opening the database")
 }
 
-/// The connector registry (built-in catalog plus `ALLOY_CONNECTORS_PATH`) and the executor
-/// (with `ALLOY_CONNECTOR_BASE_URLS` overrides). A broken operator document is logged and
-/// skipped; the others load.
+/// The connector registry (built-in catalog plus `ALLOY_CONNECTORS_PATH`, plus the imported
+/// catalog) and the executor (with `ALLOY_CONNECTOR_BASE_URLS` overrides). A broken operator
+/// document is logged and skipped; the others load.
 pub async fn connectors(
     serve: &ServeSettings,
     db: &Database,
 ) -> anyhow::Result<(Registry, Executor)> {
+    Ok((catalog(serve, db).await?, executor(serve)?))
+}
+
+/// The executor that calls the platforms, with `ALLOY_CONNECTOR_BASE_URLS` overrides.
+pub fn executor(serve: &ServeSettings) -> anyhow::Result<Executor> {
+    let config = ExecutorConfig {
+        base_url_overrides: parse_base_url_overrides(&serve.connector_base_urls.join(","))
+            .context("ALLOY_CONNECTOR_BASE_URLS")?,
+        ..ExecutorConfig::default()
+    };
+    Executor::new(config).context("building the HTTP executor")
+}
+
+/// How often loading many `ALLOY_CONNECTORS_PATH` documents logs its progress.
+const PROGRESS_EVERY: usize = 250;
+
+/// The whole catalog: the built-in connectors, the documents of `ALLOY_CONNECTORS_PATH` (with
+/// progress in the log for long loads), the imported catalog, and the search index over all.
+pub async fn catalog(serve: &ServeSettings, db: &Database) -> anyhow::Result<Registry> {
     let paths: Vec<PathBuf> = serve
         .connectors_path
         .iter()
@@ -85,10 +104,18 @@ pub async fn connectors(
     if !paths.is_empty() {
         tracing::info!(paths = ?paths, "loading ALLOY_CONNECTORS_PATH documents");
     }
-    let (mut registry, report) =
-        tokio::task::spawn_blocking(move || Registry::load_reporting(true, &paths))
-            .await
-            .context("loading connector documents")?;
+    let (mut registry, report) = tokio::task::spawn_blocking(move || {
+        let done = std::sync::atomic::AtomicUsize::new(0);
+        let progress = |_: &alloy_connectors::catalog::import::DocumentFile, total: usize| {
+            let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            if n.is_multiple_of(PROGRESS_EVERY) {
+                tracing::info!(loaded = n, total, "loading connector documents");
+            }
+        };
+        Registry::load_with_progress(true, &paths, &progress)
+    })
+    .await
+    .context("loading connector documents")?;
     for e in &report.errors {
         tracing::error!(error = %e, "connector document not loaded");
     }
@@ -108,15 +135,9 @@ pub async fn connectors(
         actions = registry.index().action_count(),
         warnings = report.warnings.len(),
         elapsed_ms = started.elapsed().as_millis() as u64,
-        "connector registry loaded"
+        "connector catalog loaded"
     );
-    let config = ExecutorConfig {
-        base_url_overrides: parse_base_url_overrides(&serve.connector_base_urls.join(","))
-            .context("ALLOY_CONNECTOR_BASE_URLS")?,
-        ..ExecutorConfig::default()
-    };
-    let executor = Executor::new(config).context("building the HTTP executor")?;
-    Ok((registry, executor))
+    Ok(registry)
 }
 
 /// The rate limiter: Redis buckets shared by every replica when `REDIS_URL` is set (under
@@ -154,12 +175,17 @@ pub async fn start(store: StoreSettings, serve: ServeSettings) -> anyhow::Result
         .clone()
         .unwrap_or_else(|| format!("http://{addr}"));
     let jwt_secret = secrets::jwt_secret(serve.jwt_secret.as_deref(), &store.data_dir)?;
-    let (registry, executor) = connectors(&serve, &db).await?;
+    // Requests are served from the start with the built-in catalog; `/readyz` says "loading"
+    // until the whole catalog is swapped in below.
+    let slot = Arc::new(CatalogSlot::new(
+        Registry::builtin().context("the built-in connector catalog")?,
+        false,
+    ));
     let mut config = GatewayConfig::new(public_url.clone(), jwt_secret);
     config.key_recheck_interval = Duration::from_secs(serve.key_recheck_secs);
     config.user_token_ttl = Duration::from_secs(serve.user_token_ttl_secs);
     config.mcp_session_ttl = Duration::from_secs(serve.mcp_session_ttl_secs);
-    let gateway = Gateway::new(db.clone(), config, registry, executor);
+    let gateway = Gateway::with_catalog(db.clone(), config, Arc::clone(&slot), executor(&serve)?);
 
     let created = keys::bootstrap(&gateway, serve.bootstrap_api_key.clone())
         .await
@@ -189,17 +215,27 @@ pub async fn start(store: StoreSettings, serve: ServeSettings) -> anyhow::Result
     };
     let state = AppState::new(gateway.clone(), Arc::clone(&limiter), http);
     let (tx, rx) = oneshot::channel::<()>();
+    let serving_db = db.clone();
     let task = tokio::spawn(async move {
         alloy_http::run(listener, state, async {
             let _ = rx.await;
         })
         .await
         .context("serving")?;
-        db.close().await.context("closing the database")?;
+        serving_db.close().await.context("closing the database")?;
         tracing::info!("stopped");
         Ok(())
     });
-    tracing::info!(%addr, %public_url, "listening");
+    tracing::info!(%addr, %public_url, "listening; loading the connector catalog");
+    match catalog(&serve, &db).await {
+        Ok(registry) => slot.replace(registry),
+        Err(e) => {
+            let _ = tx.send(());
+            let _ = task.await;
+            return Err(e);
+        }
+    }
+    tracing::info!("ready");
     Ok(Running {
         addr,
         public_url,

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::catalog::builtin_documents;
 use crate::catalog::detail::DetailBlob;
-use crate::catalog::import::{ImportedConnector, import};
+use crate::catalog::import::{DocumentFile, ImportedConnector, import};
 use crate::catalog::index::CatalogIndex;
 use crate::catalog::stored;
 use crate::error::{Error, LoadError};
@@ -110,6 +110,16 @@ impl Registry {
 
     /// As [`load`](Self::load), with the warnings of the documents that loaded.
     pub fn load_reporting(include_builtin: bool, paths: &[PathBuf]) -> (Self, LoadReport) {
+        Registry::load_with_progress(include_builtin, paths, &|_, _| {})
+    }
+
+    /// As [`load_reporting`](Self::load_reporting); `progress` is told each document of
+    /// `paths` as it finishes, with how many there are.
+    pub fn load_with_progress(
+        include_builtin: bool,
+        paths: &[PathBuf],
+        progress: &(dyn Fn(&DocumentFile, usize) + Sync),
+    ) -> (Self, LoadReport) {
         let mut registry = Registry::empty();
         let mut report = LoadReport::default();
         if include_builtin {
@@ -123,7 +133,7 @@ impl Registry {
         if !paths.is_empty() {
             let reserved: HashSet<String> = registry.connectors.keys().cloned().collect();
             let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
-            let imported = import(paths, &reserved, threads, &|_, _| {});
+            let imported = import(paths, &reserved, threads, progress);
             for r in imported.refused {
                 report.errors.push(LoadError::new(r.source, r.reason));
             }

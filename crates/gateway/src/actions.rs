@@ -155,8 +155,9 @@ pub async fn execute(
     restrictions: &Restrictions,
     request: &ExecuteRequest,
 ) -> Result<ExecuteOutcome, Error> {
+    let registry = gateway.registry();
     let (connector, action) = action_details(
-        gateway.registry(),
+        &registry,
         restrictions,
         &request.connector_id,
         &request.action_id,

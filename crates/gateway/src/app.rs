@@ -6,6 +6,7 @@ use alloy_connectors::{Executor, Registry};
 use alloy_mcp_protocol::Dispatcher;
 use alloy_storage::Database;
 
+use crate::catalog::CatalogSlot;
 use crate::config::GatewayConfig;
 use crate::credentials::CredentialService;
 use crate::identity::{ApiKeyService, Authenticator, UserTokens};
@@ -20,7 +21,7 @@ pub struct Gateway {
 
 struct Inner {
     db: Database,
-    registry: Arc<Registry>,
+    catalog: Arc<CatalogSlot>,
     executor: Executor,
     config: GatewayConfig,
     api_keys: ApiKeyService,
@@ -32,29 +33,44 @@ struct Inner {
 }
 
 impl Gateway {
-    /// Builds the services over a migrated database, a connector registry and the executor
-    /// that calls the platforms.
+    /// Builds the services over a migrated database, a connector registry (the whole catalog)
+    /// and the executor that calls the platforms.
     pub fn new(
         db: Database,
         config: GatewayConfig,
         registry: Registry,
         executor: Executor,
     ) -> Self {
+        Gateway::with_catalog(
+            db,
+            config,
+            Arc::new(CatalogSlot::new(registry, true)),
+            executor,
+        )
+    }
+
+    /// As [`new`](Self::new), over a catalog slot that may still be loading (see
+    /// [`CatalogSlot::replace`]).
+    pub fn with_catalog(
+        db: Database,
+        config: GatewayConfig,
+        catalog: Arc<CatalogSlot>,
+        executor: Executor,
+    ) -> Self {
         let api_keys = ApiKeyService::new(db.clone(), config.key_recheck_interval);
         let user_tokens = UserTokens::new(&config.jwt_secret, config.user_token_ttl);
         let authenticator = Authenticator::new(api_keys.clone(), user_tokens.clone());
         let servers = ServerService::new(db.clone(), config.public_url.clone());
-        let registry = Arc::new(registry);
         let credentials = CredentialService::new(
             db.clone(),
-            registry.clone(),
+            Arc::clone(&catalog),
             executor.clone(),
             &config.public_url,
         );
         Gateway {
             inner: Arc::new(Inner {
                 db,
-                registry,
+                catalog,
                 executor,
                 config,
                 api_keys,
@@ -72,9 +88,14 @@ impl Gateway {
         &self.inner.db
     }
 
-    /// The connector registry.
-    pub fn registry(&self) -> &Registry {
-        &self.inner.registry
+    /// The connector registry requests read now (see [`CatalogSlot::current`]).
+    pub fn registry(&self) -> Arc<Registry> {
+        self.inner.catalog.current()
+    }
+
+    /// The catalog slot: the current registry, and whether the whole catalog is loaded.
+    pub fn catalog(&self) -> &CatalogSlot {
+        &self.inner.catalog
     }
 
     /// The executor that calls the platforms' APIs.

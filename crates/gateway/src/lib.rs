@@ -8,6 +8,7 @@
 
 pub mod actions;
 mod app;
+mod catalog;
 mod config;
 pub mod credentials;
 mod error;
@@ -17,6 +18,7 @@ pub mod servers;
 pub mod shaping;
 
 pub use app::Gateway;
+pub use catalog::CatalogSlot;
 pub use config::GatewayConfig;
 pub use error::Error;
 pub use identity::{AuthHeaders, Caller, Principal};

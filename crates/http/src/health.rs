@@ -11,8 +11,14 @@ pub fn healthz() -> HttpResponse {
     respond::json(StatusCode::OK, &json!({ "status": "ok" }))
 }
 
-/// The database answers.
+/// The whole connector catalog is loaded and the database answers.
 pub async fn readyz(state: &AppState) -> HttpResponse {
+    if !state.gateway.catalog().is_ready() {
+        return respond::json(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &json!({ "status": "loading", "catalog": "loading" }),
+        );
+    }
     match state.gateway.db().ping().await {
         Ok(()) => respond::json(
             StatusCode::OK,

@@ -5,13 +5,14 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use alloy_connectors::{AuthSchemeKind, Registry};
+use alloy_connectors::AuthSchemeKind;
 use alloy_domain::{ApiError, ErrorCode};
 use alloy_storage::{Database, NewOAuthApp, OAuthAppRecord};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::{connector_error, field_error};
+use crate::catalog::CatalogSlot;
 use crate::error::Error;
 use crate::identity::Caller;
 use crate::servers::timestamp;
@@ -92,7 +93,7 @@ impl OAuthApp {
 #[derive(Clone)]
 pub struct OAuthApps {
     db: Database,
-    registry: Arc<Registry>,
+    catalog: Arc<CatalogSlot>,
     callback_url: String,
 }
 
@@ -113,10 +114,10 @@ fn not_registered(connector_id: &str) -> Error {
 }
 
 impl OAuthApps {
-    pub(crate) fn new(db: Database, registry: Arc<Registry>, callback_url: String) -> Self {
+    pub(crate) fn new(db: Database, catalog: Arc<CatalogSlot>, callback_url: String) -> Self {
         OAuthApps {
             db,
-            registry,
+            catalog,
             callback_url,
         }
     }
@@ -151,10 +152,8 @@ impl OAuthApps {
         body: &Value,
     ) -> Result<Value, Error> {
         require_api_key(caller)?;
-        let connector = self
-            .registry
-            .connector(connector_id)
-            .map_err(connector_error)?;
+        let registry = self.catalog.current();
+        let connector = registry.connector(connector_id).map_err(connector_error)?;
         if !connector
             .auth_schemes
             .iter()

@@ -340,19 +340,16 @@ impl CredentialService {
                 "The credential could not be stored because of a server error.".to_owned(),
             )
         };
-        let connector = self
-            .inner
-            .registry
-            .connector(&record.connector_id)
-            .map_err(|_| {
-                (
-                    "connector_unavailable".to_owned(),
-                    format!(
-                        "Connector '{}' is no longer available.",
-                        record.connector_id
-                    ),
-                )
-            })?;
+        let registry = self.inner.catalog.current();
+        let connector = registry.connector(&record.connector_id).map_err(|_| {
+            (
+                "connector_unavailable".to_owned(),
+                format!(
+                    "Connector '{}' is no longer available.",
+                    record.connector_id
+                ),
+            )
+        })?;
         let endpoints = oauth_endpoints(connector).map_err(|e| server_error(&e))?;
         let app = match self
             .inner

@@ -28,9 +28,8 @@ impl CredentialService {
         caller: &Caller,
         request: NewCredentialRequest,
     ) -> Result<Value, Error> {
-        let connector = self
-            .inner
-            .registry
+        let registry = self.inner.catalog.current();
+        let connector = registry
             .connector(&request.connector_id)
             .map_err(connector_error)?;
         let metas = connector.credential_metadata();
@@ -143,12 +142,8 @@ impl CredentialService {
             return Ok(Verification::NotAvailable);
         };
         // Imported connectors hold summaries: the check needs the whole action.
-        let Ok(action) = self
-            .inner
-            .registry
-            .action_details(&connector.id, action_id)
-            .await
-        else {
+        let registry = self.inner.catalog.current();
+        let Ok(action) = registry.action_details(&connector.id, action_id).await else {
             return Ok(Verification::NotAvailable);
         };
         let action = action.as_ref();

@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use alloy_connectors::{
-    AuthSchemeKind, AuthType, Connector, CredentialMaterial, ExecuteOptions, Executor, Registry,
+    AuthSchemeKind, AuthType, Connector, CredentialMaterial, ExecuteOptions, Executor,
 };
 use alloy_domain::ids::{generate_credential_id, is_credential_id, validate_user_id};
 use alloy_domain::page::{MAX_LIMIT, Page};
@@ -38,6 +38,7 @@ use apps::OAuthApp;
 pub use apps::{AppSettings, OAuthApps, TokenAuthMethod};
 use oauth::{ClientAuth, TokenEndpoint, TokenError, TokenSet};
 
+use crate::catalog::CatalogSlot;
 use crate::error::Error;
 use crate::identity::Caller;
 use crate::servers::timestamp;
@@ -101,7 +102,7 @@ pub struct CredentialService {
 
 struct Inner {
     db: Database,
-    registry: Arc<Registry>,
+    catalog: Arc<CatalogSlot>,
     executor: Executor,
     tokens: Result<TokenEndpoint, String>,
     apps: OAuthApps,
@@ -246,11 +247,11 @@ fn material(record: &CredentialRecord, secret: &SecretFields) -> Result<Credenti
 }
 
 impl CredentialService {
-    /// The service over a database, the connector registry and the executor (for verifying
+    /// The service over a database, the connector catalog and the executor (for verifying
     /// new credentials). `public_url` is the base of the OAuth callback URL.
     pub fn new(
         db: Database,
-        registry: Arc<Registry>,
+        catalog: Arc<CatalogSlot>,
         executor: Executor,
         public_url: &str,
     ) -> Self {
@@ -261,9 +262,9 @@ impl CredentialService {
         }
         CredentialService {
             inner: Arc::new(Inner {
-                apps: OAuthApps::new(db.clone(), registry.clone(), callback_url.clone()),
+                apps: OAuthApps::new(db.clone(), Arc::clone(&catalog), callback_url.clone()),
                 db,
-                registry,
+                catalog,
                 executor,
                 tokens,
                 callback_url,
@@ -292,11 +293,8 @@ impl CredentialService {
     /// `get_credential_metadata_alloy`: the authentication types a connector accepts and, for
     /// each, the fields a credential needs.
     pub fn metadata(&self, connector_id: &str) -> Result<Value, Error> {
-        let connector = self
-            .inner
-            .registry
-            .connector(connector_id)
-            .map_err(connector_error)?;
+        let registry = self.inner.catalog.current();
+        let connector = registry.connector(connector_id).map_err(connector_error)?;
         let types: Vec<Value> = connector
             .credential_metadata()
             .into_iter()
@@ -358,7 +356,8 @@ impl CredentialService {
         page: Page,
     ) -> Result<Value, Error> {
         if let Some(c) = connector_id {
-            self.inner.registry.connector(c).map_err(connector_error)?;
+            let registry = self.inner.catalog.current();
+            registry.connector(c).map_err(connector_error)?;
         }
         let (records, total) = self
             .inner

@@ -39,10 +39,8 @@ impl CredentialService {
         connector_id: &str,
         explicit: Option<&str>,
     ) -> Result<ResolvedCredential, Error> {
-        self.inner
-            .registry
-            .connector(connector_id)
-            .map_err(connector_error)?;
+        let registry = self.inner.catalog.current();
+        registry.connector(connector_id).map_err(connector_error)?;
         let repo = self.inner.db.credentials();
         let (record, secret) = match explicit {
             Some(id) => {
@@ -264,9 +262,8 @@ impl CredentialService {
                 "the platform issued no refresh token",
             )));
         };
-        let connector = self
-            .inner
-            .registry
+        let registry = self.inner.catalog.current();
+        let connector = registry
             .connector(&record.connector_id)
             .map_err(|e| RefreshFailure::Other(connector_error(e)))?;
         let endpoints = oauth_endpoints(connector).map_err(RefreshFailure::Other)?;

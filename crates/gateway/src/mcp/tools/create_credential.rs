@@ -82,7 +82,7 @@ async fn create(ctx: &McpContext, arguments: Map<String, Value>) -> Result<Value
         None => ctx.redirect_uri.clone(),
     };
     connector(
-        ctx.gateway.registry(),
+        &ctx.gateway.registry(),
         &ctx.server.restrictions,
         &connector_id,
     )?;

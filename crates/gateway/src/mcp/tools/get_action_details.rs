@@ -85,8 +85,9 @@ async fn details(ctx: &McpContext, arguments: Map<String, Value>) -> Result<Valu
     let args = Arguments::new(arguments, &["connectorId", "actionId"])?;
     let connector_id = args.required_string("connectorId", MAX_ID_CHARS)?;
     let action_id = args.required_string("actionId", MAX_ID_CHARS)?;
+    let registry = ctx.gateway.registry();
     let (connector, action) = action_details(
-        ctx.gateway.registry(),
+        &registry,
         &ctx.server.restrictions,
         &connector_id,
         &action_id,

@@ -64,7 +64,7 @@ fn metadata(ctx: &McpContext, arguments: Map<String, Value>) -> Result<Value, Er
     let args = Arguments::new(arguments, &["connectorId"])?;
     let connector_id = args.required_string("connectorId", MAX_ID_CHARS)?;
     connector(
-        ctx.gateway.registry(),
+        &ctx.gateway.registry(),
         &ctx.server.restrictions,
         &connector_id,
     )?;

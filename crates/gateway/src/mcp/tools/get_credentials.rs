@@ -68,7 +68,7 @@ async fn list(ctx: &McpContext, arguments: Map<String, Value>) -> Result<Value, 
     let args = Arguments::new(arguments, &["connectorId"])?;
     let connector_id = args.required_string("connectorId", MAX_ID_CHARS)?;
     connector(
-        ctx.gateway.registry(),
+        &ctx.gateway.registry(),
         &ctx.server.restrictions,
         &connector_id,
     )?;

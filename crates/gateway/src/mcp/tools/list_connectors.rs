@@ -116,7 +116,7 @@ fn list(ctx: &McpContext, arguments: Map<String, Value>) -> Result<Value, Error>
         .optional_integer("limit", 1, MAX_LIMIT)?
         .unwrap_or(DEFAULT_LIMIT);
     let offset = args.optional_integer("offset", 0, i64::MAX)?.unwrap_or(0);
-    let registry = ctx.gateway.registry();
+    let registry = &*ctx.gateway.registry();
     let restrictions = &ctx.server.restrictions;
     let categories = allowed_categories(registry, restrictions);
     if let Some(category) = &category

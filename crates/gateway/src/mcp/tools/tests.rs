@@ -597,6 +597,95 @@ async fn long_connector_lists_are_paged_and_shaped() {
     assert_eq!(r["samples"][0]["id"], "gen-000");
 }
 
+/// A connector of 250 actions: 100 in `alpha`, 100 in `beta`, 50 in `gamma`.
+fn big_connector() -> Value {
+    let mut paths = serde_json::Map::new();
+    for i in 0..250 {
+        let tag = match i {
+            0..100 => "alpha",
+            100..200 => "beta",
+            _ => "gamma",
+        };
+        paths.insert(
+            format!("/things/{i}"),
+            json!({"get": {"operationId": format!("op{i:03}"), "tags": [tag]}}),
+        );
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {"title": "Big", "x-alloy-id": "big", "x-alloy-category": "crm"},
+        "servers": [{"url": "https://big.example.com"}],
+        "tags": [{"name": "beta", "description": "The second hundred."}],
+        "paths": paths
+    })
+}
+
+#[tokio::test]
+async fn large_connectors_answer_an_overview_then_one_resource_a_page_at_a_time() {
+    let h = Harness::with_documents(false, &[big_connector()]).await;
+    let ctx = h.ctx(json!({}));
+    let r = ok(call(
+        &ctx,
+        "get_connector_resources_alloy",
+        json!({"connectorId": "big"}),
+    )
+    .await);
+    assert_matches_output_schema("get_connector_resources_alloy", &r);
+    assert_eq!(r["actionCount"], 250);
+    assert_eq!(
+        r["resources"],
+        json!([
+            {"name": "alpha", "actionCount": 100},
+            {"name": "beta", "description": "The second hundred.", "actionCount": 100},
+            {"name": "gamma", "actionCount": 50}
+        ])
+    );
+    assert!(
+        r["message"].as_str().unwrap().contains("pass `resource`"),
+        "{r}"
+    );
+
+    let args = json!({"connectorId": "big", "resource": "beta", "limit": 30, "offset": 90});
+    let r = ok(call(&ctx, "get_connector_resources_alloy", args).await);
+    assert_matches_output_schema("get_connector_resources_alloy", &r);
+    let actions = r["resources"][0]["actions"].as_array().unwrap();
+    assert_eq!(actions.len(), 10);
+    assert_eq!(actions[0]["id"], "op190");
+    assert_eq!(
+        (r["hasMore"].clone(), r["offset"].clone()),
+        (json!(false), json!(90))
+    );
+    assert_eq!(r["resources"][0]["actionCount"], 100);
+    let r = ok(call(
+        &ctx,
+        "get_connector_resources_alloy",
+        json!({"connectorId": "big", "resource": "gamma"}),
+    )
+    .await);
+    assert_eq!(r["resources"][0]["actions"].as_array().unwrap().len(), 50);
+    assert_eq!(r["hasMore"], false);
+    let e = call(
+        &ctx,
+        "get_connector_resources_alloy",
+        json!({"connectorId": "big", "resource": "delta"}),
+    )
+    .await;
+    assert_eq!(error_code(&e), "VALIDATION_ERROR");
+
+    // Under 200 allowed actions, every action is listed as before.
+    let blocked: Vec<String> = (200..250).map(|i| format!("big.op{i:03}")).collect();
+    let ctx = h.ctx(json!({"actions": {"mode": "blocklist", "blockedActions": blocked}}));
+    let r = ok(call(
+        &ctx,
+        "get_connector_resources_alloy",
+        json!({"connectorId": "big"}),
+    )
+    .await);
+    assert_eq!(r["actionCount"], 200);
+    assert!(r.get("message").is_none());
+    assert_eq!(r["resources"][0]["actions"].as_array().unwrap().len(), 100);
+}
+
 #[tokio::test]
 async fn discovery_finds_the_obvious_action_across_the_catalog() {
     let h = Harness::new().await;

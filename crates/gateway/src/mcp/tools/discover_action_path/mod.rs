@@ -116,11 +116,11 @@ fn discover(ctx: &McpContext, arguments: Map<String, Value>) -> Result<Value, Er
     let restrictions = &ctx.server.restrictions;
     let registry = ctx.gateway.registry();
     if let Some(connector_id) = connector_id {
-        let connector = connector(registry, restrictions, &connector_id)?;
+        let connector = connector(&registry, restrictions, &connector_id)?;
         let actions: Vec<&Action> = allowed_actions(connector, restrictions).collect();
         return Ok(plan(connector, &actions, &goal_text));
     }
-    let candidates = across_catalog(registry, restrictions, &goal_text);
+    let candidates = across_catalog(&registry, restrictions, &goal_text);
     let Some(best) = candidates.first() else {
         return Ok(json!({
             "connectorId": null,
