@@ -10,6 +10,8 @@
 #![warn(missing_docs)]
 
 #[cfg(feature = "test-util")]
+pub mod openapi_directory;
+#[cfg(feature = "test-util")]
 pub mod testing;
 
 pub mod catalog;

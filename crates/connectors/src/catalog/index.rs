@@ -2,6 +2,8 @@
 //! field-weighted BM25 over what an agent's words are likely to meet — the action's ID and
 //! name, its resource, path, parameter names and description, and its connector's name.
 
+use std::collections::{HashMap, HashSet};
+
 use super::search::{FieldSpec, SearchIndex, SearchIndexBuilder};
 use crate::model::Connector;
 
@@ -93,7 +95,61 @@ pub struct CatalogIndex {
     action_refs: Vec<(u32, u32)>,
     connectors: SearchIndex,
     connector_ids: Vec<String>,
+    /// The connectors each platform word names (see [`CatalogIndex::connectors_named`]).
+    platforms: HashMap<String, Vec<u32>>,
+    /// The platform words that are a provider's own name.
+    providers_named: HashSet<String>,
 }
+
+/// Words of connector IDs and names that say nothing about the platform.
+const GENERIC_PLATFORM_WORDS: &[&str] = &[
+    "api",
+    "apis",
+    "app",
+    "com",
+    "net",
+    "org",
+    "io",
+    "co",
+    "local",
+    "www",
+    "the",
+    "and",
+    "for",
+    "service",
+    "services",
+    "v1",
+    "v2",
+    "v3",
+    "rest",
+    "http",
+    "openapi",
+    "swagger",
+    "spec",
+    "current",
+    "latest",
+    "beta",
+    "alpha",
+    "stable",
+    "preview",
+    "legacy",
+    "public",
+    "private",
+    "admin",
+    "management",
+    "core",
+    "platform",
+    "main",
+    "default",
+    "next",
+    "data",
+    "web",
+];
+/// A word naming more connectors than this is a category, not a platform.
+const MAX_NAMED: usize = 60;
+/// A service word (`gmail`, `jira`) whose word the actions of more providers than this use is
+/// an everyday word (`issue`, `subscription`), not a platform's name.
+const RARELY_USED_BY: usize = 5;
 
 impl CatalogIndex {
     /// Indexes `connectors` (their summaries are enough), reading their text on every core:
@@ -123,18 +179,82 @@ impl CatalogIndex {
         }
         let mut action_refs = Vec::new();
         let mut connector_ids = Vec::with_capacity(connectors.len());
+        let mut platforms: HashMap<String, Vec<u32>> = HashMap::new();
         for (ordinal, c) in connectors.iter().enumerate() {
             let ordinal = u32::try_from(ordinal).unwrap_or(u32::MAX);
             connector_ids.push(c.id.clone());
+            for word in platform_words(c) {
+                let named = platforms.entry(word).or_default();
+                if named.last() != Some(&ordinal) {
+                    named.push(ordinal);
+                }
+            }
             for position in 0..c.actions.len() {
                 action_refs.push((ordinal, u32::try_from(position).unwrap_or(u32::MAX)));
             }
+        }
+        // A word names a platform when it is the provider's own name (`stripe` of
+        // `stripe-com`, `google` of `googleapis-com-…`), or a word of one provider's IDs that
+        // the actions of few other providers use (`gmail`, `s3`, `jira`; not `issue`
+        // or `subscription`, which many APIs' actions are about).
+        let provider_of = |o: u32| {
+            connector_ids
+                .get(o as usize)
+                .and_then(|id| id.split('-').next())
+                .unwrap_or("")
+                .to_owned()
+        };
+        let mut providers: HashMap<&str, HashSet<&str>> = HashMap::new();
+        for c in &connectors {
+            let provider = c.id.split('-').next().unwrap_or("");
+            for a in &c.actions {
+                let text = format!("{} {}", a.id, a.name).to_lowercase();
+                for word in text.split(|ch: char| !ch.is_ascii_alphanumeric()) {
+                    let singular = word
+                        .strip_suffix('s')
+                        .filter(|w| w.len() > 2)
+                        .unwrap_or(word);
+                    for w in [word, singular] {
+                        if let Some((key, _)) = platforms.get_key_value(w) {
+                            providers.entry(key.as_str()).or_default().insert(provider);
+                        }
+                    }
+                }
+            }
+        }
+        let kept: Vec<(String, Vec<u32>, bool)> = platforms
+            .iter()
+            .filter_map(|(word, named)| {
+                let is_provider = named.iter().any(|o| {
+                    let p = provider_of(*o);
+                    p == *word || p.strip_suffix("apis") == Some(word.as_str())
+                });
+                let first = provider_of(*named.first()?);
+                let one_provider = named.iter().all(|o| provider_of(*o) == first);
+                let rarely_used = providers
+                    .get(word.as_str())
+                    .is_none_or(|p| p.len() <= RARELY_USED_BY);
+                // A provider's name is kept however many connectors it has (`google`): the
+                // caller narrows those by the goal's other words.
+                (is_provider || (named.len() <= MAX_NAMED && one_provider && rarely_used))
+                    .then(|| (word.clone(), named.clone(), is_provider))
+            })
+            .collect();
+        let mut platforms: HashMap<String, Vec<u32>> = HashMap::new();
+        let mut providers_named: HashSet<String> = HashSet::new();
+        for (word, named, is_provider) in kept {
+            if is_provider {
+                providers_named.insert(word.clone());
+            }
+            platforms.insert(word, named);
         }
         CatalogIndex {
             actions: actions.build(),
             action_refs,
             connectors: by_connector.build(),
             connector_ids,
+            platforms,
+            providers_named,
         }
     }
 
@@ -187,6 +307,25 @@ impl CatalogIndex {
             .collect()
     }
 
+    /// The connectors a goal's word names as their platform: their provider (`slack`, `twilio`,
+    /// `stripe`; `google` for `googleapis-com-…`), or a word of their ID only one provider uses
+    /// (`gmail`, `s3`, `jira`), lower-case as written. Generic words (`api`, `com`,
+    /// `current`) name none; a provider's name names all its connectors (hundreds for
+    /// `google`), other words at most 60.
+    pub fn connectors_named(&self, word: &str) -> impl Iterator<Item = &str> {
+        self.platforms
+            .get(word)
+            .into_iter()
+            .flatten()
+            .filter_map(|&o| self.connector_ids.get(o as usize).map(String::as_str))
+    }
+
+    /// Whether `word` is a provider's own name (`stripe`), which says more than a word of a
+    /// service's ID (`gmail`).
+    pub fn is_provider(&self, word: &str) -> bool {
+        self.providers_named.contains(word)
+    }
+
     /// How many actions are indexed.
     pub fn action_count(&self) -> usize {
         self.action_refs.len()
@@ -196,6 +335,11 @@ impl CatalogIndex {
     pub fn heap_bytes(&self) -> usize {
         self.actions.heap_bytes()
             + self.connectors.heap_bytes()
+            + self
+                .platforms
+                .iter()
+                .map(|(w, named)| w.len() + 24 + named.len() * 4 + 24)
+                .sum::<usize>()
             + self.action_refs.len() * 8
             + self
                 .connector_ids
@@ -252,4 +396,25 @@ fn index_run(connectors: &[&Connector]) -> (SearchIndexBuilder, SearchIndexBuild
         }
     }
     (actions, by_connector)
+}
+
+/// The words naming `connector`'s platform: the parts of its ID (`stripe-com` → `stripe`;
+/// `googleapis-com-gmail` → `googleapis`, `google`, `gmail`). Titles are left out: they are
+/// everyday words as often as names ("Subscriptions", "Calendar API").
+fn platform_words(connector: &Connector) -> Vec<String> {
+    let mut words: Vec<String> = Vec::new();
+    for word in connector.id.split('-') {
+        // Short names count when they carry a digit (`s3`, `ec2`).
+        let short = word.len() < 3 && !word.bytes().any(|b| b.is_ascii_digit());
+        if word.is_empty() || short || GENERIC_PLATFORM_WORDS.contains(&word) {
+            continue;
+        }
+        if let Some(head) = word.strip_suffix("apis").filter(|h| h.len() >= 3) {
+            words.push(head.to_owned());
+        }
+        words.push(word.to_owned());
+    }
+    words.sort();
+    words.dedup();
+    words
 }

@@ -307,6 +307,10 @@ impl<'a> Loader<'a> {
             BodyEncoding::Raw
         };
         let required = body.get("required") == Some(&Value::Bool(true));
+        // Many documents leave `required` out of bodies that calls cannot do without (Slack's
+        // chat.postMessage): unless the body is said to be optional, the fields its schema
+        // requires are required parameters.
+        let fields_required = required || body.get("required").is_none();
         let raw_schema = media.get("schema");
         let mut fields = Vec::new();
         let mut seen = HashSet::new();
@@ -315,11 +319,11 @@ impl<'a> Loader<'a> {
             (Detail::Full, Some(s)) => {
                 let schema = self.resolve_at(s, "schema")?;
                 let compiled = CompiledSchema::new(Schema::compile(&schema));
-                self.collect_fields(&schema, required, &mut fields, &mut seen);
+                self.collect_fields(&schema, fields_required, &mut fields, &mut seen);
                 (schema, compiled)
             }
             (Detail::Summary, Some(s)) => {
-                self.summary_fields(s, required, &mut fields, &mut seen, 0);
+                self.summary_fields(s, fields_required, &mut fields, &mut seen, 0);
                 (Value::Null, CompiledSchema::default())
             }
         };

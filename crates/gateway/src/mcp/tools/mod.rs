@@ -118,3 +118,5 @@ pub(crate) mod testing;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_directory;

@@ -107,10 +107,6 @@ impl Harness {
     /// A harness whose registry holds the built-in catalog (when `builtin`), `widgets` and
     /// `extra` documents.
     pub async fn with_documents(builtin: bool, extra: &[Value]) -> Self {
-        let db = TestDatabase::sqlite().await;
-        for account in ["acct-1", "acct-2"] {
-            db.db.accounts().create(account, account).await.unwrap();
-        }
         let upstream = RecordingServer::start().await.unwrap();
         let (mut registry, errors) = Registry::load(builtin, &[]);
         assert!(errors.is_empty(), "{errors:?}");
@@ -125,6 +121,15 @@ impl Harness {
             registry
                 .add_document(&format!("extra-{i}.json"), &doc.to_string(), None)
                 .unwrap();
+        }
+        Self::with_registry(registry, upstream).await
+    }
+
+    /// A harness over `registry`, its `widgets` connector (if any) pointed at `upstream`.
+    pub async fn with_registry(registry: Registry, upstream: RecordingServer) -> Self {
+        let db = TestDatabase::sqlite().await;
+        for account in ["acct-1", "acct-2"] {
+            db.db.accounts().create(account, account).await.unwrap();
         }
         let executor = Executor::new(ExecutorConfig {
             base_url_overrides: HashMap::from([("widgets".to_owned(), upstream.url())]),
@@ -259,4 +264,18 @@ pub(crate) fn same_twice(result: &CallToolResult) -> Value {
     let parsed: Value = serde_json::from_str(text).expect("text content is JSON");
     assert_eq!(parsed, structured);
     structured
+}
+
+/// Validates `value` against the output schema of `tool`.
+pub(crate) fn assert_matches_output_schema(tool: &str, value: &Value) {
+    let set = super::tool_set();
+    let Some(schema) = set.definition(tool).and_then(|d| d.output_schema.clone()) else {
+        return;
+    };
+    let validator = jsonschema::validator_for(&schema).expect("output schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(value)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{tool}: {errors:?}\n{value}");
 }

@@ -3,22 +3,8 @@
 use alloy_connectors::testing::Reply;
 use serde_json::{Value, json};
 
-use super::testing::{Harness, call, error_code, ok};
+use super::testing::{Harness, assert_matches_output_schema, call, error_code, ok};
 use super::tool_set;
-
-/// Validates `value` against the output schema of `tool`.
-fn assert_matches_output_schema(tool: &str, value: &Value) {
-    let set = tool_set();
-    let Some(schema) = set.definition(tool).and_then(|d| d.output_schema.clone()) else {
-        return;
-    };
-    let validator = jsonschema::validator_for(&schema).expect("output schema compiles");
-    let errors: Vec<String> = validator
-        .iter_errors(value)
-        .map(|e| e.to_string())
-        .collect();
-    assert!(errors.is_empty(), "{tool}: {errors:?}\n{value}");
-}
 
 #[test]
 fn definitions_are_valid_and_in_the_reference_order() {

@@ -39,7 +39,7 @@ pub(super) fn intent_of(word: &str) -> Option<Intent> {
     Some(match word {
         "send" | "post" | "publish" | "reply" | "compose" | "write" => Intent::Send,
         "create" | "add" | "new" | "make" | "submit" | "insert" | "invite" | "schedule"
-        | "upload" | "open" | "book" => Intent::Create,
+        | "upload" | "open" | "book" | "refund" | "transfer" | "pay" => Intent::Create,
         "list" | "get" | "fetch" | "find" | "search" | "show" | "read" | "retrieve" | "view"
         | "lookup" | "look" | "browse" | "query" | "see" | "check" | "count" | "display"
         | "download" | "export" | "history" => Intent::Read,
@@ -64,6 +64,29 @@ pub(super) fn canonical_verb(word: &str) -> &str {
         "remove" | "destroy" | "erase" | "trash" => "delete",
         "edit" | "change" | "modify" | "set" | "patch" => "update",
         other => other,
+    }
+}
+
+/// Verbs that also name the thing they make ("*refund* a charge" creates a refund): the goal
+/// keeps them as words too.
+const NOUN_VERBS: &[&str] = &["refund", "transfer", "reply", "upload", "invite"];
+
+/// The other noun a goal's word is often called on a platform: an email is a message in
+/// Gmail's API.
+pub(super) fn alternate(word: &str) -> Option<&'static str> {
+    match word {
+        "email" => Some("message"),
+        _ => None,
+    }
+}
+
+/// Spellings of one word, made the same before anything compares them.
+fn spelling(word: String) -> String {
+    match word.as_str() {
+        "mail" => "email".to_owned(),
+        "repository" => "repo".to_owned(),
+        "msg" => "message".to_owned(),
+        _ => word,
     }
 }
 
@@ -120,7 +143,7 @@ pub(super) fn words(text: &str) -> Vec<String> {
 
 pub(super) fn flush(current: &mut String, out: &mut Vec<String>) {
     if !current.is_empty() {
-        out.push(stem(current));
+        out.push(spelling(stem(current)));
         current.clear();
     }
 }
@@ -147,6 +170,8 @@ pub(super) fn stem(word: &str) -> String {
 pub(super) struct Term {
     pub(super) literal: String,
     pub(super) canonical: String,
+    /// Another name the thing has on some platforms ([`alternate`]).
+    pub(super) alternate: Option<&'static str>,
     /// The word came after a preposition: it says where or for what, not what.
     pub(super) context: bool,
 }
@@ -155,6 +180,8 @@ pub(super) struct Term {
 pub(super) struct Goal {
     pub(super) intents: BTreeSet<Intent>,
     pub(super) verbs: Vec<String>,
+    /// The goal's verbs as written (`trash`, not `delete`).
+    pub(super) verb_literals: Vec<String>,
     pub(super) terms: Vec<Term>,
 }
 
@@ -162,6 +189,7 @@ impl Goal {
     pub(super) fn parse(text: &str) -> Self {
         let mut intents = BTreeSet::new();
         let mut verbs = Vec::new();
+        let mut verb_literals = Vec::new();
         let mut terms: Vec<Term> = Vec::new();
         let mut context = false;
         for w in words(text) {
@@ -175,11 +203,15 @@ impl Goal {
             if let Some(intent) = intent_of(&w) {
                 intents.insert(intent);
                 verbs.push(canonical_verb(&w).to_owned());
-                continue;
+                verb_literals.push(w.clone());
+                if !NOUN_VERBS.contains(&w.as_str()) {
+                    continue;
+                }
             }
             let canonical = canonical(&w).to_owned();
             if !terms.iter().any(|t| t.canonical == canonical) {
                 terms.push(Term {
+                    alternate: alternate(&canonical),
                     canonical,
                     literal: w,
                     context,
@@ -189,14 +221,18 @@ impl Goal {
         Goal {
             intents,
             verbs,
+            verb_literals,
             terms,
         }
     }
 
     /// Whether the goal's object (not its context) is `word`.
     pub(super) fn mentions(&self, word: &str) -> bool {
-        self.terms
-            .iter()
-            .any(|t| !t.context && (t.literal == word || t.canonical == canonical(word)))
+        self.terms.iter().any(|t| {
+            !t.context
+                && (t.literal == word
+                    || t.canonical == canonical(word)
+                    || t.alternate == Some(word))
+        })
     }
 }

@@ -14,7 +14,6 @@ use crate::mcp::tools::get_action_details::required_parameters;
 pub(super) fn lookups<'a>(
     connector: &Connector,
     actions: &[&'a Action],
-    words: &[ActionWords],
     main: &Action,
 ) -> Vec<(&'a Action, String)> {
     let mut out: Vec<(&Action, String)> = Vec::new();
@@ -22,36 +21,80 @@ pub(super) fn lookups<'a>(
         if out.len() >= MAX_LOOKUPS {
             break;
         }
-        let Some(entity) = referenced_entity(&parameter) else {
+        // A path parameter that is a plain noun (Stripe's `{charge}`) names that object too.
+        let in_path = main
+            .parameter(&parameter)
+            .is_some_and(|p| p.location == alloy_connectors::ParameterLocation::Path);
+        let entity = referenced_entity(&parameter).or_else(|| {
+            in_path
+                .then(|| path_entity(&main.path, &parameter))
+                .flatten()
+        });
+        let Some(entity) = entity else {
             continue;
         };
+        // Only list actions are read for their words: a large connector has thousands of others.
         let found = actions
             .iter()
-            .zip(words)
-            .filter(|(a, _)| a.id != main.id && a.is_read_only() && lists_something(a))
-            .filter(|(a, _)| !out.iter().any(|(o, _)| o.id == a.id))
+            .filter(|a| a.id != main.id && a.is_read_only() && lists_something(a))
+            .filter(|a| !out.iter().any(|(o, _)| o.id == a.id))
+            .map(|a| (a, ActionWords::of(a)))
             .map(|(a, w)| {
-                let points =
-                    if w.name.contains(&entity) || collection_of(a).as_ref() == Some(&entity) {
-                        2
-                    } else if w.resource.contains(&entity) {
-                        1
-                    } else {
-                        0
-                    };
-                (*a, points)
+                let names = w.name.contains(&entity) || w.name_canonical.contains(&entity);
+                let mut points = if names || collection_of(a).as_ref() == Some(&entity) {
+                    2
+                } else if w.resource.contains(&entity) {
+                    1
+                } else {
+                    0
+                };
+                // Of two readers of the same objects, the one that lists them ("List
+                // repositories for the authenticated user") beats one that reports on them.
+                if points > 0
+                    && w.verbs
+                        .iter()
+                        .any(|v| matches!(v.as_str(), "list" | "search"))
+                {
+                    points += 1;
+                }
+                (*a, points, w.name.len())
             })
-            .filter(|(_, points)| *points > 0)
-            // `max_by_key` keeps the last of equals; prefer the first in document order.
-            .fold(None::<(&Action, u32)>, |best, (a, p)| match best {
-                Some((_, bp)) if bp >= p => best,
-                _ => Some((a, p)),
-            });
-        if let Some((action, _)) = found {
+            .filter(|(_, points, _)| *points > 0)
+            // The most points; of equals, the plainest name (`conversations.list` over
+            // `admin.conversations.ekm.listOriginalConnectedChannelInfo`), then document order.
+            .fold(
+                None::<(&Action, u32, usize)>,
+                |best, (a, p, n)| match best {
+                    Some((_, bp, bn)) if bp > p || (bp == p && bn <= n) => best,
+                    _ => Some((a, p, n)),
+                },
+            );
+        if let Some((action, _, _)) = found {
             out.push((action, parameter));
         }
     }
     out
+}
+
+/// The object a path parameter stands for: a noun is its own (`{charge}` → `charge`); a bare
+/// ID is one of what the path segment before it names (`/messages/{id}` → `message`).
+fn path_entity(path: &str, parameter: &str) -> Option<String> {
+    let name = words(parameter).pop()?;
+    if !matches!(name.as_str(), "id" | "uuid" | "key" | "slug" | "name") {
+        return Some(canonical(&name).to_owned());
+    }
+    let placeholder = format!("{{{parameter}}}");
+    let mut previous = None;
+    for segment in path.split('/') {
+        if segment == placeholder {
+            let word = words(previous?).pop()?;
+            return Some(canonical(&word).to_owned());
+        }
+        if !segment.starts_with('{') {
+            previous = Some(segment);
+        }
+    }
+    None
 }
 
 /// Whether `action` answers a list: the document says so (`x-alloy-list-path`), or it reads a

@@ -30,7 +30,7 @@ use crate::shaping::first_sentence;
 
 use goal::Goal;
 use lookups::lookups;
-use ranking::{ActionWords, MAX_CANDIDATES, Score, across_catalog, score};
+use ranking::{MAX_CANDIDATES, Ranked, across_catalog, within};
 
 /// Longest goal accepted.
 const MAX_GOAL_CHARS: usize = 1000;
@@ -113,14 +113,23 @@ fn discover(ctx: &McpContext, arguments: Map<String, Value>) -> Result<Value, Er
     let args = Arguments::new(arguments, &["connectorId", "goal"])?;
     let connector_id = args.optional_string("connectorId", MAX_ID_CHARS)?;
     let goal_text = args.required_string("goal", MAX_GOAL_CHARS)?;
+    let goal = Goal::parse(&goal_text);
     let restrictions = &ctx.server.restrictions;
     let registry = ctx.gateway.registry();
     if let Some(connector_id) = connector_id {
         let connector = connector(&registry, restrictions, &connector_id)?;
-        let actions: Vec<&Action> = allowed_actions(connector, restrictions).collect();
-        return Ok(plan(connector, &actions, &goal_text));
+        let allowed: Vec<&Action> = allowed_actions(connector, restrictions).collect();
+        let ranked = within(
+            &registry,
+            restrictions,
+            connector,
+            &allowed,
+            &goal,
+            &goal_text,
+        );
+        return Ok(plan(connector, ranked, &allowed, &goal_text));
     }
-    let candidates = across_catalog(&registry, restrictions, &goal_text);
+    let candidates = across_catalog(&registry, restrictions, &goal, &goal_text);
     let Some(best) = candidates.first() else {
         return Ok(json!({
             "connectorId": null,
@@ -136,49 +145,48 @@ fn discover(ctx: &McpContext, arguments: Map<String, Value>) -> Result<Value, Er
         }));
     };
     let connector = best.connector;
-    let actions: Vec<&Action> = allowed_actions(connector, restrictions).collect();
-    let mut answer = plan(connector, &actions, &goal_text);
     let listed: Vec<Value> = candidates
         .iter()
         .take(MAX_CANDIDATES)
         .map(|c| {
             let mut why: Vec<String> = Vec::new();
-            if c.intent_matched {
-                why.push(c.intent.verb().to_owned());
+            if c.ranked.score.intent_matched {
+                why.push(c.ranked.intent.verb().to_owned());
             }
-            why.extend(c.matched.iter().cloned());
+            why.extend(c.ranked.score.matched.iter().cloned());
             json!({
                 "connectorId": c.connector.id,
                 "connectorName": c.connector.name,
-                "actionId": c.action.id,
-                "name": c.action.name,
-                "method": c.action.method.as_str(),
-                "path": c.action.path,
+                "actionId": c.ranked.action.id,
+                "name": c.ranked.action.name,
+                "method": c.ranked.action.method.as_str(),
+                "path": c.ranked.action.path,
                 "why": format!("matches {}", why.join(", ")),
                 "score": (c.points * 100.0).round() / 100.0,
             })
         })
         .collect();
+    // Within the chosen connector, its actions are ranked as if it had been named: the
+    // catalog-wide proposals may hold only a few of them (other versions of the same API crowd
+    // the rest out).
+    let allowed: Vec<&Action> = allowed_actions(connector, restrictions).collect();
+    let ranked = within(
+        &registry,
+        restrictions,
+        connector,
+        &allowed,
+        &goal,
+        &goal_text,
+    );
+    let mut answer = plan(connector, ranked, &allowed, &goal_text);
     answer["candidates"] = Value::Array(listed);
     Ok(answer)
 }
 
-/// The workflow for `goal_text` over the allowed `actions` of `connector`.
-fn plan(connector: &Connector, actions: &[&Action], goal_text: &str) -> Value {
-    let goal = Goal::parse(goal_text);
-    let words: Vec<ActionWords> = actions.iter().map(|a| ActionWords::of(a)).collect();
-    let mut ranked: Vec<(usize, Score)> = words
-        .iter()
-        .enumerate()
-        .map(|(i, w)| (i, score(&goal, w)))
-        // A match needs one of the goal's words, or only the intent when the goal has no
-        // other words ("list everything").
-        .filter(|(_, s)| !s.matched.is_empty() || (goal.terms.is_empty() && s.intent_matched))
-        .collect();
-    // Stable sort: equal scores keep the document's order.
-    ranked.sort_by_key(|(_, s)| std::cmp::Reverse(s.points));
-
-    let Some((best_index, best_score)) = ranked.first() else {
+/// The workflow for `goal_text` on `connector`: its best `ranked` action, the look-ups among
+/// its `allowed` actions that action needs, and the next best as alternatives.
+fn plan(connector: &Connector, ranked: Vec<Ranked>, allowed: &[&Action], goal_text: &str) -> Value {
+    let Some(best) = ranked.first() else {
         return json!({
             "connectorId": connector.id,
             "goal": goal_text,
@@ -193,7 +201,9 @@ fn plan(connector: &Connector, actions: &[&Action], goal_text: &str) -> Value {
             ),
         });
     };
-    let best = actions[*best_index];
+    let best_score = &best.score;
+    let best_intent = best.intent;
+    let best = best.action;
     let mut steps = Vec::new();
     if needs_credential(connector, best) {
         steps.push(json!({
@@ -213,7 +223,7 @@ fn plan(connector: &Connector, actions: &[&Action], goal_text: &str) -> Value {
         "arguments": {"connectorId": connector.id, "actionId": best.id},
         "why": format!("Read every parameter of {} before calling it.", best.id),
     }));
-    for (lookup, parameter) in lookups(connector, actions, &words, best) {
+    for (lookup, parameter) in lookups(connector, allowed, best) {
         steps.push(json!({
             "tool": "execute_action_alloy",
             "actionId": lookup.id,
@@ -227,7 +237,7 @@ fn plan(connector: &Connector, actions: &[&Action], goal_text: &str) -> Value {
     }
     let mut reasons: Vec<String> = best_score.matched.clone();
     if best_score.intent_matched {
-        reasons.insert(0, words[*best_index].intent.verb().to_owned());
+        reasons.insert(0, best_intent.verb().to_owned());
     }
     steps.push(json!({
         "tool": "execute_action_alloy",
@@ -252,13 +262,12 @@ fn plan(connector: &Connector, actions: &[&Action], goal_text: &str) -> Value {
         .iter()
         .skip(1)
         .take(MAX_ALTERNATIVES)
-        .map(|(i, s)| {
-            let a = actions[*i];
+        .map(|r| {
             json!({
-                "actionId": a.id,
-                "name": a.name,
-                "description": first_sentence(&a.description),
-                "score": s.points,
+                "actionId": r.action.id,
+                "name": r.action.name,
+                "description": first_sentence(&r.action.description),
+                "score": r.score.points,
             })
         })
         .collect();
