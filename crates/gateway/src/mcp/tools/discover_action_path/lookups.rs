@@ -38,7 +38,7 @@ pub(super) fn lookups<'a>(
             .iter()
             .filter(|a| a.id != main.id && a.is_read_only() && lists_something(a))
             .filter(|a| !out.iter().any(|(o, _)| o.id == a.id))
-            .map(|a| (a, ActionWords::of(a)))
+            .map(|a| (a, ActionWords::names_of(a)))
             .map(|(a, w)| {
                 let names = w.name.contains(&entity) || w.name_canonical.contains(&entity);
                 let mut points = if names || collection_of(a).as_ref() == Some(&entity) {

@@ -63,12 +63,13 @@ pub(super) fn folded(words: &BTreeSet<String>) -> BTreeSet<String> {
 }
 
 impl ActionWords {
-    pub(super) fn of(action: &Action) -> Self {
+    /// The words of the action's ID, name and resource only (what look-ups compare), cheaper
+    /// than [`ActionWords::of`] for the many list actions of a large connector.
+    pub(super) fn names_of(action: &Action) -> Self {
         let id_words = words(&action.id);
         let name_words = words(&action.name);
         let intent = action_intent(action, &name_words, &id_words);
         let name: BTreeSet<String> = id_words.into_iter().chain(name_words).collect();
-        let parameters: Vec<&str> = action.inputs().map(|p| p.name.as_str()).collect();
         ActionWords {
             name_canonical: folded(&name),
             verbs: name
@@ -78,12 +79,23 @@ impl ActionWords {
                 .collect(),
             name,
             resource: folded(&words(&action.resource).into_iter().collect()),
+            parameters: BTreeSet::new(),
+            description: BTreeSet::new(),
+            lead: BTreeSet::new(),
+            intent,
+        }
+    }
+
+    /// Every word of the action, by where it comes from.
+    pub(super) fn of(action: &Action) -> Self {
+        let parameters: Vec<&str> = action.inputs().map(|p| p.name.as_str()).collect();
+        ActionWords {
             parameters: folded(&words(&parameters.join(" ")).into_iter().collect()),
             description: folded(&words(&action.description).into_iter().collect()),
             lead: words(&first_sentence(&action.description))
                 .into_iter()
                 .collect(),
-            intent,
+            ..ActionWords::names_of(action)
         }
     }
 }
@@ -270,9 +282,11 @@ pub(super) fn rank<'a>(goal: &Goal, actions: &[&'a Action]) -> Vec<Ranked<'a>> {
 /// Connectors with more allowed actions than this are ranked from what the search index
 /// proposes rather than action by action.
 pub(super) const RANK_ALL_UP_TO: usize = 200;
+/// How many of a large connector's actions the index proposes for ranking.
+pub(super) const RECALL_WITHIN: usize = 100;
 
 /// The allowed actions of one connector that fit the goal, best first: every one of them for a
-/// connector of up to [`RANK_ALL_UP_TO`], else the index's [`RANK_ALL_UP_TO`] best proposals
+/// connector of up to [`RANK_ALL_UP_TO`], else the index's [`RECALL_WITHIN`] best proposals
 /// (in document order, so that ties still go to the first).
 pub(super) fn within<'a>(
     registry: &Registry,
@@ -287,7 +301,7 @@ pub(super) fn within<'a>(
     }
     let mut positions: Vec<usize> = registry
         .index()
-        .search_actions(goal_text, RANK_ALL_UP_TO, |connector_id, position| {
+        .search_actions(goal_text, RECALL_WITHIN, |connector_id, position| {
             connector_id == connector.id
                 && connector
                     .actions
