@@ -21,6 +21,7 @@ mod executor;
 mod model;
 pub mod openapi;
 pub mod pagination;
+mod parallel;
 mod registry;
 mod request;
 mod schema;

@@ -132,8 +132,7 @@ impl Registry {
         }
         if !paths.is_empty() {
             let reserved: HashSet<String> = registry.connectors.keys().cloned().collect();
-            let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
-            let imported = import(paths, &reserved, threads, progress);
+            let imported = import(paths, &reserved, crate::parallel::cores(), progress);
             for r in imported.refused {
                 report.errors.push(LoadError::new(r.source, r.reason));
             }
@@ -193,30 +192,16 @@ impl Registry {
     /// Adds every `(source, summary)` stored by `connectors import`, decoding them on every core;
     /// returns one error per summary that could not be added.
     pub fn add_stored_all(&mut self, stored: &[(String, Vec<u8>)]) -> Vec<LoadError> {
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let chunk = stored.len().div_ceil(threads).max(1);
-        let decoded: Vec<Vec<Result<Connector, LoadError>>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = stored
-                .chunks(chunk)
-                .map(|part| {
-                    scope.spawn(move || {
-                        part.iter()
-                            .map(|(source, bytes)| {
-                                stored::decode(bytes)
-                                    .map_err(|e| LoadError::new(source, e.to_string()))
-                            })
-                            .collect()
+        let chunk = stored.len().div_ceil(crate::parallel::cores()).max(1);
+        let parts: Vec<&[(String, Vec<u8>)]> = stored.chunks(chunk).collect();
+        let decoded: Vec<Vec<Result<Connector, LoadError>>> =
+            crate::parallel::map(&parts, |part| {
+                part.iter()
+                    .map(|(source, bytes)| {
+                        stored::decode(bytes).map_err(|e| LoadError::new(source, e.to_string()))
                     })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| {
-                    h.join()
-                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-                })
-                .collect()
-        });
+                    .collect()
+            });
         let mut errors = Vec::new();
         for result in decoded.into_iter().flatten() {
             let added = result.and_then(|connector| {

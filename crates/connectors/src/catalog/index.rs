@@ -156,21 +156,8 @@ impl CatalogIndex {
     /// each thread indexes a contiguous run of connectors, and the runs are appended in order.
     pub fn build<'a>(connectors: impl Iterator<Item = &'a Connector>) -> Self {
         let connectors: Vec<&Connector> = connectors.collect();
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let runs = runs(&connectors, threads);
-        let parts: Vec<(SearchIndexBuilder, SearchIndexBuilder)> = std::thread::scope(|scope| {
-            let handles: Vec<_> = runs
-                .iter()
-                .map(|run| scope.spawn(move || index_run(run)))
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| {
-                    h.join()
-                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-                })
-                .collect()
-        });
+        let runs = runs(&connectors, crate::parallel::cores());
+        let parts = crate::parallel::map(&runs, |run| index_run(run));
         let mut actions = SearchIndexBuilder::new(ACTION_FIELDS);
         let mut by_connector = SearchIndexBuilder::new(CONNECTOR_FIELDS);
         for (a, c) in parts {

@@ -116,8 +116,7 @@ fn discover(ctx: &McpContext, arguments: Map<String, Value>) -> Result<Value, Er
     let goal = Goal::parse(&goal_text);
     let restrictions = &ctx.server.restrictions;
     let registry = ctx.gateway.registry();
-    if let Some(connector_id) = connector_id {
-        let connector = connector(&registry, restrictions, &connector_id)?;
+    let workflow = |connector| {
         let allowed: Vec<&Action> = allowed_actions(connector, restrictions).collect();
         let ranked = within(
             &registry,
@@ -127,7 +126,10 @@ fn discover(ctx: &McpContext, arguments: Map<String, Value>) -> Result<Value, Er
             &goal,
             &goal_text,
         );
-        return Ok(plan(connector, ranked, &allowed, &goal_text));
+        plan(connector, ranked, &allowed, &goal_text)
+    };
+    if let Some(connector_id) = connector_id {
+        return Ok(workflow(connector(&registry, restrictions, &connector_id)?));
     }
     let candidates = across_catalog(&registry, restrictions, &goal, &goal_text);
     let Some(best) = candidates.first() else {
@@ -169,16 +171,7 @@ fn discover(ctx: &McpContext, arguments: Map<String, Value>) -> Result<Value, Er
     // Within the chosen connector, its actions are ranked as if it had been named: the
     // catalog-wide proposals may hold only a few of them (other versions of the same API crowd
     // the rest out).
-    let allowed: Vec<&Action> = allowed_actions(connector, restrictions).collect();
-    let ranked = within(
-        &registry,
-        restrictions,
-        connector,
-        &allowed,
-        &goal,
-        &goal_text,
-    );
-    let mut answer = plan(connector, ranked, &allowed, &goal_text);
+    let mut answer = workflow(connector);
     answer["candidates"] = Value::Array(listed);
     Ok(answer)
 }
