@@ -58,21 +58,34 @@ wait_for_line() {
 PIDS+=($!)
 BARE="$(wait_for_line "$WORK/bare.out" '^http://')"
 
-"$BIN/alloy-mcp-server" serve \
-  --data-dir "$WORK/data" --bind 127.0.0.1:0 --bootstrap-api-key "$KEY" \
-  --rate-limit-per-minute 1000000000 --connector-base-urls "github=$BARE" \
-  --log "$SERVER_LOG" >"$WORK/alloy.out" 2>"$WORK/alloy.log" &
-PIDS+=($!)
-ALLOY="$(wait_for_line "$WORK/alloy.out" 'listening on http://' | sed -E 's/.*listening on (http:[^ ]+).*/\1/')"
-log "bare server $BARE, alloy-mcp-server $ALLOY"
+# start_alloy VAR NAME ARGS... : starts alloy-mcp-server (its stdout/stderr in $WORK/NAME.*),
+# creates a server and a GitHub credential (checked once against the bare server, whose GET
+# /user answers 200), and sets VAR to the server's access URL. (Not in a command substitution:
+# the server must be a child of this shell, for cleanup.)
+start_alloy() {
+  local var="$1" name="$2"; shift 2
+  "$BIN/alloy-mcp-server" serve \
+    --data-dir "$WORK/$name-data" --bind 127.0.0.1:0 --bootstrap-api-key "$KEY" \
+    --rate-limit-per-minute 1000000000 --connector-base-urls "github=$BARE" \
+    --log "$SERVER_LOG" "$@" >"$WORK/$name.out" 2>"$WORK/$name.log" &
+  PIDS+=($!)
+  local base
+  base="$(wait_for_line "$WORK/$name.out" 'listening on http://' | sed -E 's/.*listening on (http:[^ ]+).*/\1/')"
+  log "$name: alloy-mcp-server $base $*"
+  curl -sf -X POST "$base/api/credentials" -H "authorization: Bearer $KEY" \
+    -H 'content-type: application/json' \
+    -d "{\"connectorId\":\"github\",\"authenticationType\":\"bearer\",\"fields\":{\"token\":\"$TOKEN\"}}" >/dev/null
+  local url
+  url="$(curl -sf -X POST "$base/api/servers" -H "authorization: Bearer $KEY" \
+    -H 'content-type: application/json' -d '{"name":"Benchmark"}' | json_field accessUrl)"
+  printf -v "$var" '%s' "$url"
+}
 
 json_field() { python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
-ACCESS_URL="$(curl -sf -X POST "$ALLOY/api/servers" -H "authorization: Bearer $KEY" \
-  -H 'content-type: application/json' -d '{"name":"Benchmark"}' | json_field accessUrl)"
-# The credential is checked once against the bare server (GET /user answers 200).
-curl -sf -X POST "$ALLOY/api/credentials" -H "authorization: Bearer $KEY" \
-  -H 'content-type: application/json' \
-  -d "{\"connectorId\":\"github\",\"authenticationType\":\"bearer\",\"fields\":{\"token\":\"$TOKEN\"}}" >/dev/null
+log "bare server $BARE"
+# The audit trail is on by default; the second server runs without it, for its cost.
+start_alloy ACCESS_URL alloy
+start_alloy NO_AUDIT_URL no-audit --audit false
 
 META='"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{},"io.modelcontextprotocol/clientInfo":{"name":"bench","version":"1"}}'
 LIST_BODY="{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\",\"params\":{$META}}"
@@ -98,6 +111,12 @@ load tools/list "$CONCURRENCY" --url "$ACCESS_URL" "${MCP_HEADERS[@]}" \
 load list_connectors "$CONCURRENCY" --url "$ACCESS_URL" "${MCP_HEADERS[@]}" \
   --header 'mcp-method: tools/call' --header 'mcp-name: list_connectors_alloy' \
   --body "$CONNECTORS_BODY" --expect-body '"connectors"' --reject-body '"isError":true'
+load list_connectors_no_audit "$CONCURRENCY" --url "$NO_AUDIT_URL" "${MCP_HEADERS[@]}" \
+  --header 'mcp-method: tools/call' --header 'mcp-name: list_connectors_alloy' \
+  --body "$CONNECTORS_BODY" --expect-body '"connectors"' --reject-body '"isError":true'
+load execute_no_audit "$CONCURRENCY" --url "$NO_AUDIT_URL" "${MCP_HEADERS[@]}" \
+  --header 'mcp-method: tools/call' --header 'mcp-name: execute_action_alloy' \
+  --body "$EXECUTE_BODY" --expect-body '"number":8' --reject-body '"isError":true'
 for conc in "$CONCURRENCY" 1; do
   load direct "$conc" --url "$BARE/repos/octocat/hello-world/issues" \
     --header "authorization: Bearer $TOKEN" --header 'content-type: application/json' \
@@ -124,10 +143,12 @@ labels = {
     "list_connectors": "tools/call list_connectors_alloy",
     "direct": "upstream called directly",
     "execute": "tools/call execute_action_alloy",
+    "list_connectors_no_audit": "list_connectors_alloy, audit off",
+    "execute_no_audit": "execute_action_alloy, audit off",
 }
 for (name, conc), r in rows.items():
     ratio = ""
-    if name in ("tools/list", "list_connectors"):
+    if name in ("tools/list", "list_connectors", "list_connectors_no_audit"):
         ratio = f"{r['rps'] / bare['rps']:.2f}x req/s, {r['p50_ms'] / bare['p50_ms']:.1f}x p50"
     print(f"{labels[name]:<34}{conc:>5}{r['rps']:>11.0f}{r['p50_ms']:>9.3f}{r['p99_ms']:>9.3f}{r['errors']:>8}  {ratio}")
     if r["errors"]:
@@ -138,4 +159,10 @@ for (name, conc), r in rows.items():
         d = rows[("direct", conc)]
         print(f"  concurrency {conc:>3}: +{r['p50_ms'] - d['p50_ms']:.3f} ms p50, "
               f"+{r['p99_ms'] - d['p99_ms']:.3f} ms p99, {r['rps'] / d['rps']:.2f}x req/s")
+print("\nThe audit trail's cost (tools/call throughput, audit on against off, same run):")
+for on, off in (("list_connectors", "list_connectors_no_audit"), ("execute", "execute_no_audit")):
+    conc = max(c for (n, c) in rows if n == off)
+    a, b = rows[(on, conc)], rows[(off, conc)]
+    print(f"  {labels[on]:<34} {a['rps']:>8.0f} vs {b['rps']:>8.0f} req/s: "
+          f"{(1 - a['rps'] / b['rps']) * 100:+.1f}% cost, p99 {a['p99_ms']:.3f} vs {b['p99_ms']:.3f} ms")
 EOF

@@ -14,7 +14,7 @@ use alloy_mcp_server::settings::{LogSettings, ServeSettings, StoreSettings};
 use crate::support::*;
 
 /// The binary next to this test executable (`target/<profile>/alloy-mcp-server`).
-fn binary() -> PathBuf {
+pub(crate) fn binary() -> PathBuf {
     let exe = std::env::current_exe().expect("current_exe");
     let path = exe
         .parent()
@@ -31,7 +31,7 @@ fn binary() -> PathBuf {
 }
 
 /// The binary with a clean environment (no ALLOY_* or DATABASE_URL of the developer's shell).
-fn command() -> Command {
+pub(crate) fn command() -> Command {
     let mut cmd = Command::new(binary());
     cmd.env_clear();
     if let Some(path) = std::env::var_os("PATH") {
@@ -40,16 +40,16 @@ fn command() -> Command {
     cmd
 }
 
-fn run(cmd: &mut Command) -> Output {
+pub(crate) fn run(cmd: &mut Command) -> Output {
     cmd.stdin(Stdio::null()).output().expect("binary runs")
 }
 
-fn text(bytes: &[u8]) -> String {
+pub(crate) fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// A spawned server; killed if the test fails before stopping it.
-struct Spawned {
+pub(crate) struct Spawned {
     child: Child,
     base: String,
     /// Every stdout line (the listening line and anything before it).
@@ -59,7 +59,7 @@ struct Spawned {
 
 impl Spawned {
     /// Starts `serve` on `data_dir` at an ephemeral port and waits for its listening line.
-    fn start(data_dir: &Path, envs: &[(&str, &str)]) -> Spawned {
+    pub(crate) fn start(data_dir: &Path, envs: &[(&str, &str)]) -> Spawned {
         let stderr_path = data_dir.join(format!(
             "stderr-{}.log",
             std::time::SystemTime::now()
@@ -109,12 +109,12 @@ impl Spawned {
         }
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
 
     /// Sends `signal` (e.g. `TERM`, `INT`) and waits for the process to exit.
-    fn signal_and_wait(&mut self, signal: &str) -> ExitStatus {
+    pub(crate) fn signal_and_wait(&mut self, signal: &str) -> ExitStatus {
         let status = Command::new("kill")
             .arg(format!("-{signal}"))
             .arg(self.child.id().to_string())
@@ -124,7 +124,7 @@ impl Spawned {
         self.child.wait().expect("wait for the server")
     }
 
-    fn stderr(&self) -> String {
+    pub(crate) fn stderr(&self) -> String {
         std::fs::read_to_string(&self.stderr_path).unwrap()
     }
 }

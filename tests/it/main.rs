@@ -12,6 +12,7 @@ mod auth;
 mod binary;
 mod isolation;
 mod limits_and_routes;
+mod operations;
 mod persistence;
 mod postgres;
 mod rate_limits;

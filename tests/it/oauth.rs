@@ -507,6 +507,48 @@ async fn tokens_refresh_before_expiry_and_a_refused_refresh_needs_reauthorizatio
     let used = s.credentials().resolve(&owner, "idp", None).await.unwrap();
     assert_eq!(used.credential_id, renewed);
     assert_eq!(s.userinfo(&used).await.unwrap()["sub"], "end-user-1");
+
+    // The audit trail has each refresh with its result, and both OAuth credentials created by
+    // the callback; never a token.
+    s.server.gateway().audit().flush().await;
+    let (status, trail) = send(s.server.request(Method::GET, "/api/audit?limit=100")).await;
+    assert_eq!(status, 200);
+    let events = trail["events"].as_array().unwrap();
+    let refreshes: Vec<(&str, &str)> = events
+        .iter()
+        .filter(|e| e["event"] == "credential.refreshed")
+        .map(|e| {
+            assert_eq!(e["principal"]["kind"], "gateway");
+            assert_eq!(e["connectorId"], "idp");
+            (
+                e["credentialId"].as_str().unwrap(),
+                e["details"]["result"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert!(refreshes.contains(&(id.as_str(), "ok")), "{refreshes:?}");
+    assert!(
+        refreshes.contains(&(id.as_str(), "rejected")),
+        "{refreshes:?}"
+    );
+    let created = events
+        .iter()
+        .filter(|e| {
+            e["event"] == "credential.created" && e["principal"]["kind"] == "oauth_callback"
+        })
+        .count();
+    assert_eq!(created, 2);
+    let text = trail.to_string();
+    for secret in [
+        first.get("refreshToken"),
+        second.get("refreshToken"),
+        Some(at2.as_str()),
+    ] {
+        assert!(
+            !text.contains(secret.unwrap()),
+            "no token in the audit trail"
+        );
+    }
 }
 
 #[tokio::test]

@@ -5,8 +5,10 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod audit_export;
 pub mod catalog;
 pub mod keys;
+pub mod observability;
 pub mod rotation;
 pub mod secrets;
 pub mod settings;

@@ -3,7 +3,7 @@
 
 use alloy_gateway::{Gateway, GatewayConfig};
 use alloy_mcp_server::settings::{LogSettings, ServeSettings, StoreSettings};
-use alloy_mcp_server::{catalog, keys, startup};
+use alloy_mcp_server::{audit_export, catalog, keys, observability, startup};
 use anyhow::Context;
 use clap::parser::ValueSource;
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
@@ -39,6 +39,38 @@ enum Command {
     /// Re-seal every stored secret under ALLOY_ENCRYPTION_KEY, opening the old values with
     /// ALLOY_PREVIOUS_ENCRYPTION_KEYS. Servers keep running meanwhile (see docs/credentials.md).
     RotateEncryptionKey,
+    /// Read the audit trail (see docs/operations.md).
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Write a consistent copy of the SQLite database to PATH while servers keep running
+    /// (for PostgreSQL use pg_dump; see docs/deployment.md).
+    Backup {
+        /// The file to create (never overwritten).
+        path: std::path::PathBuf,
+    },
+    /// Exit 0 when a running server answers its readiness probe (container health checks:
+    /// the image has no curl). Opens no database.
+    Healthcheck {
+        /// The URL to probe.
+        #[arg(long, default_value = "http://127.0.0.1:8080/readyz")]
+        url: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Print audit events of every account, oldest first, for shipping to a SIEM.
+    Export {
+        /// Only events at or after this time (RFC 3339).
+        #[arg(long)]
+        from: Option<String>,
+        /// Only events before this time (RFC 3339).
+        #[arg(long)]
+        to: Option<String>,
+        /// `jsonl` (one JSON object per line, as GET /api/audit shows events) or `csv`.
+        #[arg(long, default_value = "jsonl", value_parser = ["jsonl", "csv"])]
+        format: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -92,19 +124,37 @@ enum ConnectorsCommand {
     },
 }
 
-fn init_logging(log: &LogSettings) -> anyhow::Result<()> {
+/// Logs to stderr (text or JSON, filtered by ALLOY_LOG) and, when the standard `OTEL_*`
+/// variables ask for it, spans to an OTLP collector; answers the span exporter to flush at exit.
+fn init_logging(
+    log: &LogSettings,
+) -> anyhow::Result<Option<opentelemetry_sdk::trace::SdkTracerProvider>> {
+    use tracing_subscriber::Layer;
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
     let filter = EnvFilter::try_new(&log.log).context("ALLOY_LOG")?;
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let fmt = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         // Colour codes only for a terminal; a log file or collector gets plain text.
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
-    if log.log_format == "json" {
-        builder.json().flatten_event(true).init();
+    let fmt = if log.log_format == "json" {
+        fmt.json().flatten_event(true).boxed()
     } else {
-        builder.init();
-    }
-    Ok(())
+        fmt.boxed()
+    };
+    let provider = if observability::tracing_requested() {
+        Some(observability::tracer_provider()?)
+    } else {
+        None
+    };
+    let otel = provider.as_ref().map(|p| {
+        observability::otel_layer(p).with_filter(tracing_subscriber::filter::LevelFilter::INFO)
+    });
+    tracing_subscriber::registry()
+        .with(fmt.with_filter(filter))
+        .with(otel)
+        .init();
+    Ok(provider)
 }
 
 async fn shutdown_signal() {
@@ -155,16 +205,49 @@ fn parse_cli() -> Cli {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = parse_cli();
-    init_logging(&cli.log)?;
+    let traces = init_logging(&cli.log)?;
+    let outcome = run(cli).await;
+    if let Some(provider) = traces {
+        // Spans still buffered are sent before the process exits.
+        let _ = tokio::task::spawn_blocking(move || provider.shutdown()).await;
+    }
+    outcome
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         None => serve(cli.store, cli.serve).await,
         Some(Command::Serve(settings)) => serve(cli.store, *settings).await,
         Some(Command::Keys(cmd)) => keys_command(cli.store, cmd).await,
         Some(Command::Connectors(cmd)) => connectors_command(cli.store, cmd).await,
+        Some(Command::Audit(AuditCommand::Export { from, to, format })) => {
+            let db = startup::open_database(&cli.store).await?;
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            let written =
+                audit_export::export(&db, from.as_deref(), to.as_deref(), &format, &mut out).await;
+            db.close().await?;
+            eprintln!("exported {} audit event(s)", written?);
+            Ok(())
+        }
+        Some(Command::Backup { path }) => {
+            let db = startup::open_database(&cli.store).await?;
+            let copied = db
+                .backup_to(&path)
+                .await
+                .with_context(|| format!("backing up to {}", path.display()));
+            db.close().await?;
+            copied?;
+            println!(
+                "wrote a consistent copy of the database to {}",
+                path.display()
+            );
+            Ok(())
+        }
+        Some(Command::Healthcheck { url }) => healthcheck(&url).await,
         Some(Command::RotateEncryptionKey) => {
             let report = alloy_mcp_server::rotation::rotate(&cli.store).await?;
             println!(
-                "re-sealed {} value(s): {} server token(s), {} credential(s), {} OAuth app                  secret(s), {} pending authorization(s)",
+                "re-sealed {} value(s): {} server token(s), {} credential(s), {} OAuth app secret(s), {} pending authorization(s)",
                 report.total(),
                 report.server_tokens,
                 report.credentials,
@@ -174,6 +257,24 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// `healthcheck`: 2xx within 4 seconds, or an error saying what came back.
+async fn healthcheck(url: &str) -> anyhow::Result<()> {
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(4))
+        .build()?;
+    let resp = client
+        .get(url)
+        .send()
+        .await
+        .with_context(|| format!("{url} did not answer"))?;
+    anyhow::ensure!(
+        resp.status().is_success(),
+        "{url} answered {}",
+        resp.status()
+    );
+    Ok(())
 }
 
 async fn serve(store: StoreSettings, settings: ServeSettings) -> anyhow::Result<()> {
@@ -266,6 +367,7 @@ async fn keys_command(store: StoreSettings, cmd: KeysCommand) -> anyhow::Result<
             println!("revoked {key_id}");
         }
     }
+    gateway.audit().flush().await;
     db.close().await?;
     Ok(())
 }

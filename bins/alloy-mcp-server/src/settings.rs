@@ -124,6 +124,38 @@ pub struct ServeSettings {
     /// deleted as new ones open.
     #[arg(long, env = "ALLOY_MCP_SESSION_TTL_SECS", default_value_t = 86_400, value_parser = clap::value_parser!(u64).range(60..=30 * 86_400))]
     pub mcp_session_ttl_secs: u64,
+
+    /// Record the audit trail (tool calls, refusals, management writes) in the database.
+    #[arg(long, env = "ALLOY_AUDIT", default_value_t = true, action = clap::ArgAction::Set)]
+    pub audit: bool,
+
+    /// Days audit events are kept; older ones are deleted in the background.
+    #[arg(long, env = "ALLOY_AUDIT_RETENTION_DAYS", default_value_t = 90, value_parser = clap::value_parser!(u32).range(1..=36_500))]
+    pub audit_retention_days: u32,
+
+    /// Whose tool-call arguments the audit trail records (values of secret-looking keys
+    /// redacted): `off`, `all`, or a comma-separated list of server IDs.
+    #[arg(long, env = "ALLOY_AUDIT_ARGUMENTS", default_value = "off")]
+    pub audit_arguments: String,
+
+    /// Audit events waiting to be written at most; beyond that new ones are dropped and
+    /// counted (`alloy_audit_events_dropped_total`) so that requests never wait.
+    #[arg(long, env = "ALLOY_AUDIT_BUFFER", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    pub audit_buffer: u64,
+
+    /// Seconds between two retention sweeps of the audit trail.
+    #[arg(long, env = "ALLOY_AUDIT_SWEEP_SECS", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..))]
+    pub audit_sweep_secs: u64,
+
+    /// Bearer token a Prometheus scrape of `/metrics` must send. Default: none (anyone who
+    /// reaches the listener may scrape).
+    #[arg(long, env = "ALLOY_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+
+    /// Serve `/metrics` on this address instead of the main listener (which then answers 404
+    /// there), e.g. `0.0.0.0:9090` on a network only Prometheus reaches.
+    #[arg(long, env = "ALLOY_METRICS_BIND")]
+    pub metrics_bind: Option<SocketAddr>,
 }
 
 /// Logging settings.

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use alloy_connectors::{Executor, ExecutorConfig, Registry, parse_base_url_overrides};
+use alloy_gateway::audit::{ArgumentsPolicy, AuditConfig};
 use alloy_gateway::{CatalogSlot, Gateway, GatewayConfig};
 use alloy_http::{AppState, HttpConfig};
 use alloy_ratelimit::{MemoryRateLimiter, Quota, RateLimiter, RedisOptions, RedisRateLimiter};
@@ -16,12 +17,14 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::settings::{ServeSettings, StoreSettings};
-use crate::{keys, secrets};
+use crate::{keys, observability, secrets};
 
 /// A server that is accepting connections.
 pub struct Running {
     /// The bound address (the real port when the setting asked for port 0).
     pub addr: SocketAddr,
+    /// Where `/metrics` is served when `ALLOY_METRICS_BIND` moved it off the main listener.
+    pub metrics_addr: Option<SocketAddr>,
     /// Base of `url` / `accessUrl`.
     pub public_url: String,
     /// The key generated on an empty database, to be printed once. `None` when the database
@@ -84,6 +87,7 @@ pub fn executor(serve: &ServeSettings) -> anyhow::Result<Executor> {
     let config = ExecutorConfig {
         base_url_overrides: parse_base_url_overrides(&serve.connector_base_urls.join(","))
             .context("ALLOY_CONNECTOR_BASE_URLS")?,
+        decorate: Some(crate::observability::upstream_trace_headers()),
         ..ExecutorConfig::default()
     };
     Executor::new(config).context("building the HTTP executor")
@@ -163,6 +167,68 @@ pub async fn limiter(serve: &ServeSettings) -> anyhow::Result<Arc<dyn RateLimite
     })
 }
 
+/// The audit trail's settings.
+pub fn audit_config(serve: &ServeSettings) -> AuditConfig {
+    AuditConfig {
+        enabled: serve.audit,
+        buffer: usize::try_from(serve.audit_buffer).unwrap_or(usize::MAX),
+        arguments: ArgumentsPolicy::parse(&serve.audit_arguments),
+        retention: Duration::from_secs(u64::from(serve.audit_retention_days) * 86_400),
+        sweep_interval: Duration::from_secs(serve.audit_sweep_secs),
+    }
+}
+
+/// The database URL as it may be logged: scheme, host, port and database or file, never a
+/// user name or password.
+pub fn describe_database(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(u) if u.scheme().starts_with("postgres") => format!(
+            "PostgreSQL at {}:{}{}",
+            u.host_str().unwrap_or("localhost"),
+            u.port().unwrap_or(5432),
+            u.path()
+        ),
+        Ok(u) if u.scheme() == "sqlite" => {
+            let path = url
+                .trim_start_matches("sqlite://")
+                .split('?')
+                .next()
+                .unwrap_or_default();
+            format!("SQLite file {path}")
+        }
+        _ => "an unparsable DATABASE_URL".to_owned(),
+    }
+}
+
+/// One line saying what this server runs on.
+fn log_setup(
+    store: &StoreSettings,
+    serve: &ServeSettings,
+    gateway: &Gateway,
+    addr: SocketAddr,
+    metrics_addr: Option<SocketAddr>,
+) {
+    let metrics = match (metrics_addr, &serve.metrics_token) {
+        (Some(m), _) => format!("http://{m}/metrics"),
+        (None, Some(_)) => format!("http://{addr}/metrics (bearer token required)"),
+        (None, None) => format!("http://{addr}/metrics"),
+    };
+    let audit = &gateway.config().audit;
+    tracing::info!(
+        database = %describe_database(&store.database_url()),
+        rate_limits = if serve.redis_url.is_some() { "Redis (shared by replicas)" } else { "in memory (this replica)" },
+        catalog = %if !serve.connectors_path.is_empty() { "built-in + ALLOY_CONNECTORS_PATH + imported" } else { "built-in + imported" },
+        metrics = %metrics,
+        traces = if observability::tracing_requested() { "OTLP export on" } else { "off" },
+        audit = %if audit.enabled {
+            format!("on, kept {} days", audit.retention.as_secs() / 86_400)
+        } else {
+            "off".to_owned()
+        },
+        "configuration"
+    );
+}
+
 /// Builds the application and starts serving.
 pub async fn start(store: StoreSettings, serve: ServeSettings) -> anyhow::Result<Running> {
     let db = open_database(&store).await?;
@@ -185,6 +251,7 @@ pub async fn start(store: StoreSettings, serve: ServeSettings) -> anyhow::Result
     config.key_recheck_interval = Duration::from_secs(serve.key_recheck_secs);
     config.user_token_ttl = Duration::from_secs(serve.user_token_ttl_secs);
     config.mcp_session_ttl = Duration::from_secs(serve.mcp_session_ttl_secs);
+    config.audit = audit_config(&serve);
     let gateway = Gateway::with_catalog(db.clone(), config, Arc::clone(&slot), executor(&serve)?);
 
     let created = keys::bootstrap(&gateway, serve.bootstrap_api_key.clone())
@@ -213,19 +280,59 @@ pub async fn start(store: StoreSettings, serve: ServeSettings) -> anyhow::Result
         body_read_timeout: Duration::from_millis(serve.body_read_timeout_ms),
         ..HttpConfig::default()
     };
-    let state = AppState::new(gateway.clone(), Arc::clone(&limiter), http);
+    let mut state = AppState::new(gateway.clone(), Arc::clone(&limiter), http)
+        .with_trace_parent(observability::trace_parent());
+    let metrics = observability::metrics_endpoint(db.clone(), serve.metrics_token.clone())?;
+    let (stop_side_tasks, side_tasks_stopped) = tokio::sync::watch::channel(false);
+    let stopped = move || {
+        let mut rx = side_tasks_stopped.clone();
+        async move {
+            let _ = rx.wait_for(|stop| *stop).await;
+        }
+    };
+    let metrics_addr = match serve.metrics_bind {
+        Some(bind) => {
+            let metrics_listener = TcpListener::bind(bind)
+                .await
+                .with_context(|| format!("binding ALLOY_METRICS_BIND {bind}"))?;
+            let metrics_addr = metrics_listener.local_addr()?;
+            tokio::spawn(alloy_http::serve_metrics(
+                metrics_listener,
+                metrics,
+                stopped(),
+            ));
+            Some(metrics_addr)
+        }
+        None => {
+            state = state.with_metrics(metrics);
+            None
+        }
+    };
+    if gateway.audit().is_enabled() {
+        tokio::spawn(alloy_gateway::audit::sweep_periodically(
+            db.clone(),
+            gateway.config().audit.retention,
+            gateway.config().audit.sweep_interval,
+            stopped(),
+        ));
+    }
     let (tx, rx) = oneshot::channel::<()>();
     let serving_db = db.clone();
+    let serving_gateway = gateway.clone();
     let task = tokio::spawn(async move {
         alloy_http::run(listener, state, async {
             let _ = rx.await;
         })
         .await
         .context("serving")?;
+        let _ = stop_side_tasks.send(true);
+        // Events of the last requests are written before the pool closes.
+        serving_gateway.audit().flush().await;
         serving_db.close().await.context("closing the database")?;
         tracing::info!("stopped");
         Ok(())
     });
+    log_setup(&store, &serve, &gateway, addr, metrics_addr);
     tracing::info!(%addr, %public_url, "listening; loading the connector catalog");
     match catalog(&serve, &db).await {
         Ok(registry) => slot.replace(registry),
@@ -238,6 +345,7 @@ pub async fn start(store: StoreSettings, serve: ServeSettings) -> anyhow::Result
     tracing::info!("ready");
     Ok(Running {
         addr,
+        metrics_addr,
         public_url,
         bootstrap_key,
         gateway,

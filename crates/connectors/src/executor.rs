@@ -43,6 +43,43 @@ pub struct ExecutorConfig {
     pub connect_timeout: Duration,
     /// `User-Agent` sent upstream.
     pub user_agent: String,
+    /// Adds headers to every upstream request, such as the W3C `traceparent` of the current
+    /// span (the binary supplies it when trace export is on).
+    pub decorate: Option<HeaderDecorator>,
+}
+
+/// Status classes as metric labels (`none`: no answer — timeout, refused connection).
+const STATUS_CLASSES: [&str; 6] = ["0xx", "1xx", "2xx", "3xx", "4xx", "5xx"];
+
+/// Counts one upstream call (retries included) by connector and status class, and its latency.
+fn count_call(connector_id: &str, status: Option<u16>, took: Duration) {
+    let class = match status {
+        Some(s) => STATUS_CLASSES[usize::from(s / 100).min(5)],
+        None => "none",
+    };
+    metrics::counter!(
+        "alloy_upstream_requests_total",
+        "connector" => connector_id.to_owned(),
+        "status" => class,
+    )
+    .increment(1);
+    metrics::histogram!(
+        "alloy_upstream_request_duration_seconds",
+        "connector" => connector_id.to_owned(),
+    )
+    .record(took.as_secs_f64());
+}
+
+/// Adds headers to an outgoing request (see [`ExecutorConfig::decorate`]).
+#[derive(Clone)]
+pub struct HeaderDecorator(
+    pub std::sync::Arc<dyn Fn(&mut reqwest::header::HeaderMap) + Send + Sync>,
+);
+
+impl std::fmt::Debug for HeaderDecorator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("HeaderDecorator")
+    }
 }
 
 impl Default for ExecutorConfig {
@@ -56,6 +93,7 @@ impl Default for ExecutorConfig {
             retry_max_delay: Duration::from_secs(10),
             connect_timeout: Duration::from_secs(10),
             user_agent: concat!("alloy-mcp-server/", env!("CARGO_PKG_VERSION")).to_owned(),
+            decorate: None,
         }
     }
 }
@@ -260,7 +298,13 @@ impl Executor {
         let result = self
             .send_with_retries(&outgoing, deadline, timeout_ms)
             .await;
-        let elapsed_ms = started.elapsed().as_millis();
+        let elapsed = started.elapsed();
+        let elapsed_ms = elapsed.as_millis();
+        count_call(
+            &connector.id,
+            result.as_ref().ok().map(|(a, _)| a.status.as_u16()),
+            elapsed,
+        );
         let (answer, attempts) = match result {
             Ok(ok) => ok,
             Err(e) => {
@@ -383,10 +427,14 @@ impl Executor {
     }
 
     async fn send_once(&self, outgoing: &OutgoingRequest) -> Result<Answer, Retryable> {
+        let mut headers = outgoing.headers.clone();
+        if let Some(HeaderDecorator(decorate)) = &self.config.decorate {
+            decorate(&mut headers);
+        }
         let mut builder = self
             .client
             .request(outgoing.method.clone(), outgoing.url.clone())
-            .headers(outgoing.headers.clone());
+            .headers(headers);
         if let Some(body) = &outgoing.body {
             builder = builder.body(body.clone());
         }

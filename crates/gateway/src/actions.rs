@@ -8,14 +8,17 @@
 //! one OAuth refresh and retry after a 401, and the shaping of the answer.
 
 use alloy_connectors::{
-    Action, AuthType, Connector, CredentialMaterial, ExecuteOptions, ParameterLocation, Registry,
+    Action, ActionResponse, AuthType, Connector, CredentialMaterial, ExecuteOptions, Executor,
+    ParameterLocation, Registry,
 };
 use std::sync::Arc;
 
 use alloy_domain::{ApiError, ErrorCode, Restrictions};
 use serde_json::{Value, json};
+use tracing::Instrument;
 
 use crate::app::Gateway;
+use crate::audit::{note_credential, note_upstream};
 use crate::credentials::connector_error;
 use crate::error::Error;
 use crate::identity::Caller;
@@ -167,8 +170,14 @@ pub async fn execute(
     let options = ExecuteOptions::from_timeout_ms(request.timeout_ms).map_err(connector_error)?;
     check_parameters(connector, action, &request.parameters)?;
     let credentials = gateway.credentials();
+    let lookup = tracing::info_span!(
+        "credential lookup",
+        db.system.name = gateway.db_system(),
+        alloy.connector.id = %connector.id,
+    );
     let resolved = match credentials
         .resolve(caller, &connector.id, request.credential_id.as_deref())
+        .instrument(lookup)
         .await
     {
         Ok(resolved) => Some(resolved),
@@ -186,10 +195,19 @@ pub async fn execute(
         Some(r) => r.material.clone(),
         None => CredentialMaterial::new(AuthType::ApiKey, std::iter::empty::<(String, String)>()),
     };
+    if let Some(r) = &resolved {
+        note_credential(&r.credential_id);
+    }
     let executor = gateway.executor();
-    let first = executor
-        .execute(connector, action, &request.parameters, &material, options)
-        .await;
+    let first = call_upstream(
+        executor,
+        connector,
+        action,
+        &request.parameters,
+        &material,
+        options,
+    )
+    .await;
     let response = match (first, &resolved) {
         (Err(e), Some(r))
             if e.is_upstream_unauthorized() && r.material.auth_type == AuthType::OAuth2 =>
@@ -198,9 +216,15 @@ pub async fn execute(
             let refreshed = credentials
                 .refresh_after_unauthorized(caller, &r.credential_id)
                 .await?;
-            executor
-                .execute(connector, action, &request.parameters, &refreshed, options)
-                .await
+            call_upstream(
+                executor,
+                connector,
+                action,
+                &request.parameters,
+                &refreshed,
+                options,
+            )
+            .await
         }
         (other, _) => other,
     }
@@ -212,6 +236,42 @@ pub async fn execute(
         result: shape_action_result(action, response.body),
         next_page,
     })
+}
+
+/// One call of the platform, timed for the audit trail, in a span of its own (the executor
+/// counts it in the metrics).
+async fn call_upstream(
+    executor: &Executor,
+    connector: &Connector,
+    action: &Action,
+    parameters: &Value,
+    material: &CredentialMaterial,
+    options: ExecuteOptions,
+) -> Result<ActionResponse, alloy_connectors::Error> {
+    let span = tracing::info_span!(
+        "upstream",
+        otel.name = %format!("{} {}", action.method, connector.id),
+        otel.kind = "client",
+        alloy.connector.id = %connector.id,
+        alloy.action.id = %action.id,
+        http.request.method = %action.method,
+        http.response.status_code = tracing::field::Empty,
+    );
+    let started = std::time::Instant::now();
+    let result = executor
+        .execute(connector, action, parameters, material, options)
+        .instrument(span.clone())
+        .await;
+    let took = started.elapsed();
+    let status = match &result {
+        Ok(r) => Some(r.status),
+        Err(e) => e.upstream_status(),
+    };
+    if let Some(status) = status {
+        span.record("http.response.status_code", status);
+    }
+    note_upstream(status, took);
+    result
 }
 
 fn error_code(e: &Error) -> Option<ErrorCode> {

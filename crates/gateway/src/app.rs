@@ -6,6 +6,7 @@ use alloy_connectors::{Executor, Registry};
 use alloy_mcp_protocol::Dispatcher;
 use alloy_storage::Database;
 
+use crate::audit::{AuditLog, AuditWriter};
 use crate::catalog::CatalogSlot;
 use crate::config::GatewayConfig;
 use crate::credentials::CredentialService;
@@ -24,6 +25,8 @@ struct Inner {
     catalog: Arc<CatalogSlot>,
     executor: Executor,
     config: GatewayConfig,
+    audit: AuditWriter,
+    audit_log: AuditLog,
     api_keys: ApiKeyService,
     user_tokens: UserTokens,
     authenticator: Authenticator,
@@ -50,25 +53,29 @@ impl Gateway {
     }
 
     /// As [`new`](Self::new), over a catalog slot that may still be loading (see
-    /// [`CatalogSlot::replace`]).
+    /// [`CatalogSlot::replace`]). The audit writer's task is spawned on the current runtime.
     pub fn with_catalog(
         db: Database,
         config: GatewayConfig,
         catalog: Arc<CatalogSlot>,
         executor: Executor,
     ) -> Self {
-        let api_keys = ApiKeyService::new(db.clone(), config.key_recheck_interval);
+        let audit = AuditWriter::start(db.clone(), config.audit.clone());
+        let api_keys = ApiKeyService::new(db.clone(), config.key_recheck_interval, audit.clone());
         let user_tokens = UserTokens::new(&config.jwt_secret, config.user_token_ttl);
         let authenticator = Authenticator::new(api_keys.clone(), user_tokens.clone());
-        let servers = ServerService::new(db.clone(), config.public_url.clone());
+        let servers = ServerService::new(db.clone(), config.public_url.clone(), audit.clone());
         let credentials = CredentialService::new(
             db.clone(),
             Arc::clone(&catalog),
             executor.clone(),
             &config.public_url,
+            audit.clone(),
         );
         Gateway {
             inner: Arc::new(Inner {
+                audit_log: AuditLog::new(db.clone()),
+                audit,
                 db,
                 catalog,
                 executor,
@@ -106,6 +113,16 @@ impl Gateway {
     /// The settings.
     pub fn config(&self) -> &GatewayConfig {
         &self.inner.config
+    }
+
+    /// The audit trail's writer.
+    pub fn audit(&self) -> &AuditWriter {
+        &self.inner.audit
+    }
+
+    /// The audit trail as the management API reads it.
+    pub fn audit_log(&self) -> &AuditLog {
+        &self.inner.audit_log
     }
 
     /// API keys: creation, verification, revocation.

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use crate::audit::AuditConfig;
+
 /// Settings of a [`Gateway`](crate::Gateway).
 #[derive(Clone)]
 pub struct GatewayConfig {
@@ -17,6 +19,8 @@ pub struct GatewayConfig {
     /// Lifetime of an MCP session (2025 revisions) from its `initialize`; an older one is
     /// answered 404 and the client initializes again.
     pub mcp_session_ttl: Duration,
+    /// The audit trail.
+    pub audit: AuditConfig,
 }
 
 impl std::fmt::Debug for GatewayConfig {
@@ -26,6 +30,7 @@ impl std::fmt::Debug for GatewayConfig {
             .field("user_token_ttl", &self.user_token_ttl)
             .field("key_recheck_interval", &self.key_recheck_interval)
             .field("mcp_session_ttl", &self.mcp_session_ttl)
+            .field("audit", &self.audit)
             .finish_non_exhaustive()
     }
 }
@@ -39,6 +44,7 @@ impl GatewayConfig {
             user_token_ttl: Duration::from_secs(3600),
             key_recheck_interval: Duration::from_secs(5),
             mcp_session_ttl: Duration::from_secs(24 * 3600),
+            audit: AuditConfig::default(),
         }
     }
 }

@@ -8,6 +8,7 @@
 
 pub mod actions;
 mod app;
+pub mod audit;
 mod catalog;
 mod config;
 pub mod credentials;

@@ -8,6 +8,7 @@ use alloy_storage::{Database, NewServerRecord, ServerChanges, ServerRecord};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Value, json};
 
+use crate::audit::{AuditEvent, AuditWriter, Outcome};
 use crate::error::Error;
 use crate::identity::Caller;
 
@@ -19,11 +20,36 @@ const ID_ATTEMPTS: usize = 4;
 pub struct ServerService {
     db: Database,
     public_url: String,
+    audit: AuditWriter,
 }
 
 /// Timestamps on the wire: RFC 3339, UTC, milliseconds.
 pub fn timestamp(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// What an update changed: each changed field's old and new value; for restrictions, the
+/// whole old and new objects (replaced whole, as `PUT` does).
+fn changes_of(before: &ServerRecord, after: &ServerRecord) -> Value {
+    let mut changes = serde_json::Map::new();
+    let mut diff = |field: &str, old: Value, new: Value| {
+        if old != new {
+            changes.insert(field.to_owned(), json!({ "from": old, "to": new }));
+        }
+    };
+    diff("name", json!(before.name), json!(after.name));
+    diff(
+        "description",
+        json!(before.description),
+        json!(after.description),
+    );
+    diff("isPublic", json!(before.is_public), json!(after.is_public));
+    diff(
+        "restrictions",
+        before.restrictions.to_json(),
+        after.restrictions.to_json(),
+    );
+    json!({ "changes": changes })
 }
 
 fn not_found(server_id: &str) -> Error {
@@ -33,8 +59,12 @@ fn not_found(server_id: &str) -> Error {
 }
 
 impl ServerService {
-    pub(crate) fn new(db: Database, public_url: String) -> Self {
-        ServerService { db, public_url }
+    pub(crate) fn new(db: Database, public_url: String, audit: AuditWriter) -> Self {
+        ServerService {
+            db,
+            public_url,
+            audit,
+        }
     }
 
     /// `url` of a server.
@@ -94,6 +124,17 @@ impl ServerService {
             };
             match self.db.servers().insert(record).await {
                 Ok(s) => {
+                    self.audit.record(
+                        AuditEvent::new("server.created", Outcome::Ok)
+                            .by(caller)
+                            .server(&s.server_id)
+                            .details(json!({
+                                "name": s.name,
+                                "isPublic": s.is_public,
+                                "restrictions": s.restrictions.to_json(),
+                                "tokenExpiresAt": s.token_expires_at.map(timestamp),
+                            })),
+                    );
                     let mut v = self.view(&s);
                     if let Some(m) = v.as_object_mut() {
                         m.insert("accessToken".into(), json!(s.access_token));
@@ -147,7 +188,7 @@ impl ServerService {
         body: &Value,
     ) -> Result<Value, Error> {
         let update = ServerUpdate::from_json(body)?;
-        self.owned(caller, server_id, true).await?;
+        let before = self.owned(caller, server_id, true).await?;
         let changes = ServerChanges {
             name: update.name,
             description: update.description,
@@ -160,6 +201,12 @@ impl ServerService {
             .update(server_id, changes)
             .await?
             .ok_or_else(|| not_found(server_id))?;
+        self.audit.record(
+            AuditEvent::new("server.updated", Outcome::Ok)
+                .by(caller)
+                .server(server_id)
+                .details(changes_of(&before, &s)),
+        );
         Ok(self.view(&s))
     }
 
@@ -169,6 +216,11 @@ impl ServerService {
         if !self.db.servers().delete(server_id).await? {
             return Err(not_found(server_id));
         }
+        self.audit.record(
+            AuditEvent::new("server.deleted", Outcome::Ok)
+                .by(caller)
+                .server(server_id),
+        );
         Ok(json!({ "message": "Server deleted", "serverId": server_id }))
     }
 

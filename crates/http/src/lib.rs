@@ -9,6 +9,7 @@
 
 mod access_log;
 mod api_request;
+mod audit;
 mod client_ip;
 mod config;
 mod credentials;
@@ -16,6 +17,8 @@ mod health;
 mod ip_network;
 mod management;
 mod mcp;
+mod metrics_endpoint;
+mod observe;
 mod rate_limit;
 mod request;
 mod respond;
@@ -24,4 +27,5 @@ mod server;
 
 pub use config::HttpConfig;
 pub use ip_network::IpNetwork;
-pub use server::{AppState, run};
+pub use metrics_endpoint::{MetricsEndpoint, RenderMetrics, serve_metrics};
+pub use server::{AppState, TraceParent, run};

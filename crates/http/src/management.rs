@@ -5,6 +5,7 @@ use std::time::Duration;
 use alloy_domain::page::Page;
 use alloy_domain::{ApiError, ErrorCode, FieldError, coerce};
 use alloy_gateway::Caller;
+use alloy_gateway::audit::{AuditEvent, Outcome};
 use hyper::body::Incoming;
 use hyper::{Method, Request, StatusCode};
 use serde_json::{Value, json};
@@ -101,6 +102,14 @@ fn issue_user_token(
         Some(s) => Duration::from_secs(s.unsigned_abs()),
     };
     let issued = tokens.issue(&caller.account_id, user_id, key_id, ttl)?;
+    state.gateway.audit().record(
+        AuditEvent::new("user_token.issued", Outcome::Ok)
+            .by(caller)
+            .details(json!({
+                "userId": user_id,
+                "expiresAt": alloy_gateway::servers::timestamp(issued.expires_at),
+            })),
+    );
     Ok(respond::json(
         StatusCode::CREATED,
         &json!({

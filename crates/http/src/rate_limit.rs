@@ -23,6 +23,7 @@ pub fn write_headers(headers: &mut HeaderMap, d: &Decision) {
 
 /// The management API's 429.
 pub fn management_refusal(d: &Decision) -> HttpResponse {
+    crate::observe::count_rate_limited("management");
     let err = ApiError::new(ErrorCode::RateLimited, RATE_LIMITED_MESSAGE)
         .with_details(json!({ "retryAfter": d.retry_after_secs(), "limit": d.limit }));
     let mut resp = respond::error(&err);
@@ -32,6 +33,7 @@ pub fn management_refusal(d: &Decision) -> HttpResponse {
 
 /// The MCP endpoint's 429: the reference's JSON-RPC body.
 pub fn mcp_refusal(d: &Decision) -> HttpResponse {
+    crate::observe::count_rate_limited("mcp");
     let body = json!({
         "jsonrpc": "2.0",
         "error": { "code": -32000, "message": RATE_LIMITED_MESSAGE },

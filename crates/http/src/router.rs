@@ -9,6 +9,10 @@ pub enum Route {
     Health,
     /// `/readyz`
     Ready,
+    /// `/metrics` (Prometheus; on the main listener unless `ALLOY_METRICS_BIND` moves it)
+    Metrics,
+    /// `/api/audit`
+    Audit,
     /// `/api/servers`
     Servers,
     /// `/api/servers/:serverId`
@@ -51,6 +55,8 @@ impl Route {
         match segments.as_slice() {
             ["healthz"] => Some(Route::Health),
             ["readyz"] => Some(Route::Ready),
+            ["metrics"] => Some(Route::Metrics),
+            ["api", "audit"] => Some(Route::Audit),
             ["api", "servers"] => Some(Route::Servers),
             ["api", "servers", id] if !id.is_empty() => decode(id).map(Route::Server),
             ["api", "users", user, "token"] if !user.is_empty() => {
@@ -88,7 +94,7 @@ impl Route {
     /// The methods this route answers, for `405` and `Allow`.
     pub fn allowed(&self) -> &'static str {
         match self {
-            Route::Health | Route::Ready => "GET, HEAD",
+            Route::Health | Route::Ready | Route::Metrics | Route::Audit => "GET, HEAD",
             Route::Servers => "GET, POST",
             Route::Server(_) => "GET, PUT, DELETE",
             Route::UserToken(_) => "POST",
@@ -100,6 +106,32 @@ impl Route {
             Route::OAuthApp(_) => "GET, PUT, DELETE",
             Route::OAuthCallback => "GET",
             Route::Mcp { .. } => "POST, DELETE",
+        }
+    }
+
+    /// The route's path template: the `http.route` of traces and the `route` label of metrics
+    /// (bounded: IDs never appear in it).
+    pub fn template(&self) -> &'static str {
+        match self {
+            Route::Health => "/healthz",
+            Route::Ready => "/readyz",
+            Route::Metrics => "/metrics",
+            Route::Audit => "/api/audit",
+            Route::Servers => "/api/servers",
+            Route::Server(_) => "/api/servers/{serverId}",
+            Route::UserToken(_) => "/api/users/{userId}/token",
+            Route::User(_) => "/api/users/{userId}",
+            Route::Credentials => "/api/credentials",
+            Route::Credential(_) => "/api/credentials/{credentialId}",
+            Route::CredentialMetadata(_) => "/api/connectors/{connectorId}/credential-metadata",
+            Route::OAuthApps => "/api/oauth-apps",
+            Route::OAuthApp(_) => "/api/oauth-apps/{connectorId}",
+            Route::OAuthCallback => "/oauth/callback",
+            Route::Mcp {
+                access_token: Some(_),
+                ..
+            } => "/mcp/{serverId}/{accessToken}",
+            Route::Mcp { .. } => "/mcp/{serverId}",
         }
     }
 

@@ -17,11 +17,20 @@ use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 
+use alloy_gateway::audit::RequestScope;
+use hyper::header::HeaderValue;
+use tracing::Instrument;
+
 use crate::access_log::loggable_path;
 use crate::config::HttpConfig;
+use crate::metrics_endpoint::MetricsEndpoint;
 use crate::respond::{self, HttpResponse};
 use crate::router::Route;
-use crate::{client_ip, credentials, health, management, mcp};
+use crate::{audit, client_ip, credentials, health, management, mcp, observe};
+
+/// Links a request's span to the trace its headers name (W3C `traceparent`). The binary
+/// supplies it when trace export is on; this crate knows no tracing backend.
+pub type TraceParent = Arc<dyn Fn(&hyper::HeaderMap, &tracing::Span) + Send + Sync>;
 
 /// Everything a request handler needs. Cheap to clone.
 #[derive(Clone)]
@@ -32,6 +41,10 @@ pub struct AppState {
     pub limiter: Arc<dyn RateLimiter>,
     /// Limits and trust settings.
     pub config: Arc<HttpConfig>,
+    /// `/metrics` on this listener, if served here.
+    pub metrics: Option<MetricsEndpoint>,
+    /// How incoming trace context is honoured, if at all.
+    pub trace_parent: Option<TraceParent>,
 }
 
 impl AppState {
@@ -41,7 +54,21 @@ impl AppState {
             gateway,
             limiter,
             config: Arc::new(config),
+            metrics: None,
+            trace_parent: None,
         }
+    }
+
+    /// Serves `/metrics` on this listener.
+    pub fn with_metrics(mut self, endpoint: MetricsEndpoint) -> Self {
+        self.metrics = Some(endpoint);
+        self
+    }
+
+    /// Honours incoming trace context with `link`.
+    pub fn with_trace_parent(mut self, link: TraceParent) -> Self {
+        self.trace_parent = Some(link);
+        self
     }
 }
 
@@ -151,22 +178,66 @@ async fn handle(state: AppState, peer: SocketAddr, req: Request<Incoming>) -> Ht
     let ctx = RequestContext {
         client_ip: client_ip::client_ip(peer.ip(), req.headers(), &state.config.trusted_proxies),
     };
-    let resp = route(&state, &ctx, req).await;
+    let request_id = observe::request_id(req.headers());
+    let route = Route::parse(req.uri().path());
+    let template = route.as_ref().map_or("unmatched", Route::template);
+    let span = tracing::info_span!(
+        "request",
+        otel.name = %format!("{method} {template}"),
+        otel.kind = "server",
+        http.request.method = %method,
+        http.route = template,
+        url.path = %path,
+        http.response.status_code = tracing::field::Empty,
+        client.address = %ctx.client_ip,
+        alloy.request.id = %request_id,
+    );
+    if let Some(link) = &state.trace_parent {
+        link(req.headers(), &span);
+    }
+    let scope = RequestScope::new(request_id.clone(), Some(ctx.client_ip));
+    let mut resp = Arc::clone(&scope)
+        .run(dispatch(&state, &ctx, route, req))
+        .instrument(span.clone())
+        .await;
+    let status = resp.status().as_u16();
+    span.record("http.response.status_code", status);
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        resp.headers_mut().insert(observe::REQUEST_ID_HEADER, v);
+    }
+    let elapsed = started.elapsed();
+    observe::count_request(&method, template, status, elapsed);
+    let notes = scope.notes();
     tracing::info!(
         target: "alloy::access",
         method = %method,
         path = %path,
-        status = resp.status().as_u16(),
-        latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+        status,
+        latency_us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
         client = %ctx.client_ip,
+        request_id = %request_id,
+        mcp_method = notes.mcp_method.as_deref(),
+        protocol_version = notes.protocol_version.as_deref(),
+        tool = notes.tool.as_deref(),
+        connector = notes.connector.as_deref(),
+        action = notes.action.as_deref(),
+        user = notes.user.as_deref(),
+        outcome = notes.outcome,
+        error_code = notes.error_code.as_deref(),
+        reason = notes.reason.as_deref(),
         "request"
     );
     resp
 }
 
-async fn route(state: &AppState, ctx: &RequestContext, req: Request<Incoming>) -> HttpResponse {
+async fn dispatch(
+    state: &AppState,
+    ctx: &RequestContext,
+    route: Option<Route>,
+    req: Request<Incoming>,
+) -> HttpResponse {
     // Requests no route serves spend the client address's budget, so probing is limited too.
-    let Some(route) = Route::parse(req.uri().path()) else {
+    let Some(route) = route else {
         return refused_by_address(state, ctx, respond::route_not_found()).await;
     };
     // The MCP endpoint answers every method itself, in JSON-RPC form, after its own checks.
@@ -177,6 +248,11 @@ async fn route(state: &AppState, ctx: &RequestContext, req: Request<Incoming>) -
     let resp = match route {
         Route::Health => health::healthz(),
         Route::Ready => health::readyz(state).await,
+        Route::Metrics => match &state.metrics {
+            Some(endpoint) => endpoint.respond(&req),
+            None => refused_by_address(state, ctx, respond::route_not_found()).await,
+        },
+        Route::Audit => audit::handle(state, ctx, req).await,
         Route::Mcp { .. } => mcp::handle(state, ctx, route, req).await,
         Route::User(_)
         | Route::Credentials

@@ -24,6 +24,15 @@ pub enum Backend {
     Postgres,
 }
 
+/// Connections of a [`Database`]'s pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStats {
+    /// Open connections.
+    pub open: u32,
+    /// Open connections not in use.
+    pub idle: u32,
+}
+
 /// A migrated database and the secret box for values sealed at rest. Cheap to clone.
 #[derive(Clone)]
 pub struct Database {
@@ -87,7 +96,19 @@ impl Database {
                 }
             }
         }
-        let conn = sea_orm::Database::connect(opts).await?;
+        let mut conn = sea_orm::Database::connect(opts).await?;
+        let backend_label = match backend {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgresql",
+        };
+        conn.set_metric_callback(move |info| {
+            metrics::histogram!(
+                "alloy_db_query_duration_seconds",
+                "backend" => backend_label,
+                "outcome" => if info.failed { "error" } else { "ok" },
+            )
+            .record(info.elapsed.as_secs_f64());
+        });
         Migrator::up(&conn, None).await?;
         Ok(Database {
             conn,
@@ -99,6 +120,25 @@ impl Database {
     /// The engine behind this database.
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// Connections of the pool: open in all, and idle among them.
+    pub fn pool_stats(&self) -> PoolStats {
+        // The pool type is the one of `self.backend`, so neither accessor can panic.
+        let (size, idle) = match self.backend {
+            Backend::Sqlite => {
+                let pool = self.conn.get_sqlite_connection_pool();
+                (pool.size(), pool.num_idle())
+            }
+            Backend::Postgres => {
+                let pool = self.conn.get_postgres_connection_pool();
+                (pool.size(), pool.num_idle())
+            }
+        };
+        PoolStats {
+            open: size,
+            idle: u32::try_from(idle).unwrap_or(u32::MAX),
+        }
     }
 
     /// The secret box sealing values at rest.
@@ -118,6 +158,33 @@ impl Database {
         Ok(())
     }
 
+    /// Writes a consistent copy of an SQLite database to `path` while it is in use (SQLite's
+    /// `VACUUM INTO`: one read transaction, so writers carry on). PostgreSQL has `pg_dump` for
+    /// this, and an existing file is never overwritten.
+    pub async fn backup_to(&self, path: &std::path::Path) -> Result<(), Error> {
+        if self.backend != Backend::Sqlite {
+            return Err(Error::Config(
+                "backup copies SQLite databases; for PostgreSQL use pg_dump".to_owned(),
+            ));
+        }
+        if path.exists() {
+            return Err(Error::Config(format!(
+                "{} already exists; backup never overwrites a file",
+                path.display()
+            )));
+        }
+        let target = path
+            .to_str()
+            .ok_or_else(|| Error::Config(format!("{} is not a UTF-8 path", path.display())))?;
+        let statement = sea_orm::Statement::from_sql_and_values(
+            DbBackend::Sqlite,
+            "VACUUM INTO ?",
+            [target.into()],
+        );
+        self.conn.execute_raw(statement).await?;
+        Ok(())
+    }
+
     /// Closes the pool, waiting for connections in use to be returned; SQLite checkpoints its WAL.
     pub async fn close(self) -> Result<(), Error> {
         self.conn.close().await?;
@@ -132,6 +199,11 @@ impl Database {
     /// API keys.
     pub fn api_keys(&self) -> ApiKeyRepository {
         ApiKeyRepository::new(self.conn.clone())
+    }
+
+    /// The audit trail.
+    pub fn audit(&self) -> crate::repo::audit::AuditRepository {
+        crate::repo::audit::AuditRepository::new(self.conn.clone())
     }
 
     /// The imported connector catalog.

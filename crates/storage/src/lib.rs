@@ -17,10 +17,11 @@ mod repo;
 mod rotation;
 
 pub use crypto::{KEY_LEN, SecretBox};
-pub use database::{Backend, Database};
+pub use database::{Backend, Database, PoolStats};
 pub use error::Error;
 pub use repo::accounts::{AccountRecord, AccountRepository};
 pub use repo::api_keys::{ApiKeyRecord, ApiKeyRepository, NewApiKey};
+pub use repo::audit::{AuditEventRecord, AuditFilter, AuditRepository};
 pub use repo::catalog::{CatalogListing, CatalogRepository, NewCatalogConnector};
 pub use repo::credentials::{
     CredentialRecord, CredentialRepository, CredentialStatus, NewCredential, RefreshedSecret,

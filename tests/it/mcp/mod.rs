@@ -3,7 +3,7 @@
 mod access;
 mod conformance;
 mod python_sdk;
-mod tools;
+pub(crate) mod tools;
 mod transport;
 mod typescript_sdk;
 

@@ -9,7 +9,12 @@ use crate::support::TestServer;
 
 /// Calls a tool statelessly; returns `(isError, structuredContent)` and checks that the text
 /// content carries the same JSON.
-async fn tool(server: &TestServer, path: &str, name: &str, arguments: Value) -> (bool, Value) {
+pub(crate) async fn tool(
+    server: &TestServer,
+    path: &str,
+    name: &str,
+    arguments: Value,
+) -> (bool, Value) {
     let (status, _, body) = send(post_2026(
         server,
         path,

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::{connector_error, field_error};
+use crate::audit::{AuditEvent, AuditWriter, Outcome};
 use crate::catalog::CatalogSlot;
 use crate::error::Error;
 use crate::identity::Caller;
@@ -93,6 +94,7 @@ impl OAuthApp {
 #[derive(Clone)]
 pub struct OAuthApps {
     db: Database,
+    audit: AuditWriter,
     catalog: Arc<CatalogSlot>,
     callback_url: String,
 }
@@ -114,9 +116,15 @@ fn not_registered(connector_id: &str) -> Error {
 }
 
 impl OAuthApps {
-    pub(crate) fn new(db: Database, catalog: Arc<CatalogSlot>, callback_url: String) -> Self {
+    pub(crate) fn new(
+        db: Database,
+        catalog: Arc<CatalogSlot>,
+        callback_url: String,
+        audit: AuditWriter,
+    ) -> Self {
         OAuthApps {
             db,
+            audit,
             catalog,
             callback_url,
         }
@@ -189,6 +197,12 @@ impl OAuthApps {
             })
             .await?;
         tracing::info!(account = %caller.account_id, connector = %connector_id, "OAuth app registered");
+        self.audit.record(
+            AuditEvent::new("oauth_app.updated", Outcome::Ok)
+                .by(caller)
+                .target(Some(connector_id), None)
+                .details(json!({ "clientId": record.client_id })),
+        );
         self.view(&record)
     }
 
@@ -234,6 +248,11 @@ impl OAuthApps {
         {
             return Err(not_registered(connector_id));
         }
+        self.audit.record(
+            AuditEvent::new("oauth_app.deleted", Outcome::Ok)
+                .by(caller)
+                .target(Some(connector_id), None),
+        );
         Ok(json!({ "message": "OAuth app deleted", "connectorId": connector_id }))
     }
 }

@@ -273,6 +273,13 @@ impl CredentialService {
                     account = %record.account_id, connector = %record.connector_id,
                     credential = %credential_id, "OAuth credential created"
                 );
+                self.inner.audit.record(
+                    AuditEvent::new("credential.created", Outcome::Ok)
+                        .in_account(&record.account_id, Some(&record.user_id), "oauth_callback")
+                        .target(Some(&record.connector_id), None)
+                        .credential(Some(&credential_id))
+                        .details(json!({ "type": "oauth2" })),
+                );
                 match &record.redirect_uri {
                     Some(uri) => CallbackOutcome::Redirect {
                         location: with_query(

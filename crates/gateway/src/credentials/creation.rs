@@ -88,6 +88,13 @@ impl CredentialService {
             account = %caller.account_id, connector = %connector.id,
             credential = %record.credential_id, auth_type = %auth_type, "credential created"
         );
+        self.inner.audit.record(
+            AuditEvent::new("credential.created", Outcome::Ok)
+                .by(caller)
+                .target(Some(&connector.id), None)
+                .credential(Some(&record.credential_id))
+                .details(json!({ "type": auth_type.as_str() })),
+        );
         let mut v = view(&record);
         if let Some(obj) = v.as_object_mut() {
             let (verified, message) = match verification {

@@ -38,6 +38,7 @@ use apps::OAuthApp;
 pub use apps::{AppSettings, OAuthApps, TokenAuthMethod};
 use oauth::{ClientAuth, TokenEndpoint, TokenError, TokenSet};
 
+use crate::audit::{AuditEvent, AuditWriter, Outcome};
 use crate::catalog::CatalogSlot;
 use crate::error::Error;
 use crate::identity::Caller;
@@ -102,6 +103,7 @@ pub struct CredentialService {
 
 struct Inner {
     db: Database,
+    audit: AuditWriter,
     catalog: Arc<CatalogSlot>,
     executor: Executor,
     tokens: Result<TokenEndpoint, String>,
@@ -248,12 +250,14 @@ fn material(record: &CredentialRecord, secret: &SecretFields) -> Result<Credenti
 
 impl CredentialService {
     /// The service over a database, the connector catalog and the executor (for verifying
-    /// new credentials). `public_url` is the base of the OAuth callback URL.
+    /// new credentials). `public_url` is the base of the OAuth callback URL; what changes is
+    /// recorded in `audit`.
     pub fn new(
         db: Database,
         catalog: Arc<CatalogSlot>,
         executor: Executor,
         public_url: &str,
+        audit: AuditWriter,
     ) -> Self {
         let callback_url = format!("{}/oauth/callback", public_url.trim_end_matches('/'));
         let tokens = TokenEndpoint::new();
@@ -262,7 +266,13 @@ impl CredentialService {
         }
         CredentialService {
             inner: Arc::new(Inner {
-                apps: OAuthApps::new(db.clone(), Arc::clone(&catalog), callback_url.clone()),
+                apps: OAuthApps::new(
+                    db.clone(),
+                    Arc::clone(&catalog),
+                    callback_url.clone(),
+                    audit.clone(),
+                ),
+                audit,
                 db,
                 catalog,
                 executor,
@@ -424,6 +434,11 @@ impl CredentialService {
             return Err(not_found(Some(&id), None));
         }
         tracing::info!(account = %caller.account_id, credential = %id, "credential deleted");
+        self.inner.audit.record(
+            AuditEvent::new("credential.deleted", Outcome::Ok)
+                .by(caller)
+                .credential(Some(&id)),
+        );
         Ok(json!({ "message": "Credential deleted", "credentialId": id }))
     }
 
@@ -460,6 +475,15 @@ impl CredentialService {
             }
         }
         tracing::info!(account = %caller.account_id, credentials, servers, "user data deleted");
+        self.inner.audit.record(
+            AuditEvent::new("user.deleted", Outcome::Ok)
+                .by(caller)
+                .details(json!({
+                    "userId": user_id,
+                    "credentialsDeleted": credentials,
+                    "serversDeleted": servers,
+                })),
+        );
         Ok(json!({
             "message": "User data deleted",
             "userId": user_id,

@@ -291,7 +291,21 @@ impl CredentialService {
             client_secret: app.client_secret.as_deref(),
             settings: &app.settings,
         };
-        match tokens.refresh(&token_url, &auth, refresh_token).await {
+        let started = std::time::Instant::now();
+        let answer = {
+            use tracing::Instrument;
+            let span = tracing::info_span!(
+                "credential refresh",
+                alloy.connector.id = %record.connector_id,
+                alloy.credential.id = %record.credential_id,
+            );
+            tokens
+                .refresh(&token_url, &auth, refresh_token)
+                .instrument(span)
+                .await
+        };
+        self.record_refresh(&record, &answer, started.elapsed());
+        match answer {
             Ok(set) => {
                 let expires_at = expiry(set.expires_in);
                 let new_secret = secret_with_tokens(secret.0.clone(), set);
@@ -333,5 +347,35 @@ impl CredentialService {
                 )))
             }
         }
+    }
+}
+
+impl CredentialService {
+    /// Counts a refresh at the token endpoint and records it in the audit trail.
+    fn record_refresh<T>(
+        &self,
+        record: &CredentialRecord,
+        answer: &Result<T, TokenError>,
+        took: std::time::Duration,
+    ) {
+        let (outcome, label) = match answer {
+            Ok(_) => (Outcome::Ok, "ok"),
+            Err(TokenError::Unavailable(_)) => (Outcome::Failed, "unavailable"),
+            Err(TokenError::Rejected { .. }) => (Outcome::Failed, "rejected"),
+        };
+        metrics::counter!(
+            "alloy_credential_refreshes_total",
+            "connector" => record.connector_id.clone(),
+            "outcome" => label,
+        )
+        .increment(1);
+        self.inner.audit.record(
+            AuditEvent::new("credential.refreshed", outcome)
+                .in_account(&record.account_id, Some(&record.user_id), "gateway")
+                .target(Some(&record.connector_id), None)
+                .credential(Some(&record.credential_id))
+                .latency(took)
+                .details(serde_json::json!({ "result": label })),
+        );
     }
 }

@@ -20,6 +20,7 @@ use chrono::{DateTime, Utc};
 use dashmap::DashMap;
 use sha2::{Digest, Sha256};
 
+use crate::audit::{AuditEvent, AuditWriter, Outcome};
 use crate::error::Error;
 
 /// A key just created: the only time the key itself is available.
@@ -43,6 +44,7 @@ struct VerifiedKey {
 #[derive(Clone)]
 pub struct ApiKeyService {
     db: Database,
+    audit: AuditWriter,
     recheck: Duration,
     by_digest: Arc<DashMap<[u8; 32], VerifiedKey>>,
     /// Keys known to be active, by ID, with when that was last read (user tokens check it).
@@ -74,9 +76,10 @@ fn unauthorized() -> Error {
 }
 
 impl ApiKeyService {
-    pub(crate) fn new(db: Database, recheck: Duration) -> Self {
+    pub(crate) fn new(db: Database, recheck: Duration, audit: AuditWriter) -> Self {
         ApiKeyService {
             db,
+            audit,
             recheck,
             by_digest: Arc::new(DashMap::new()),
             active_ids: Arc::new(DashMap::new()),
@@ -133,6 +136,11 @@ impl ApiKeyService {
                 expires_at,
             })
             .await?;
+        self.audit.record(
+            AuditEvent::new("key.created", Outcome::Ok)
+                .in_account(account_id, Some(user_id), "operator")
+                .details(serde_json::json!({ "keyId": record.id, "name": record.name })),
+        );
         Ok(CreatedApiKey { key, record })
     }
 
@@ -261,8 +269,16 @@ impl ApiKeyService {
 
     /// Revokes a key by ID; effective at once on this replica. `false` if no such key.
     pub async fn revoke(&self, key_id: &str) -> Result<bool, Error> {
+        let record = self.db.api_keys().get(key_id).await?;
         let found = self.db.api_keys().revoke(key_id).await?;
         self.forget(key_id);
+        if let (true, Some(record)) = (found, record) {
+            self.audit.record(
+                AuditEvent::new("key.revoked", Outcome::Ok)
+                    .in_account(&record.account_id, Some(&record.user_id), "operator")
+                    .details(serde_json::json!({ "keyId": record.id, "name": record.name })),
+            );
+        }
         Ok(found)
     }
 
@@ -298,7 +314,11 @@ mod tests {
     async fn a_burst_of_first_requests_runs_argon2_once() {
         let t = TestDatabase::sqlite().await;
         t.db.accounts().create("acct", "Account").await.unwrap();
-        let keys = ApiKeyService::new(t.db.clone(), Duration::from_secs(60));
+        let keys = ApiKeyService::new(
+            t.db.clone(),
+            Duration::from_secs(60),
+            crate::audit::AuditWriter::disabled(),
+        );
         let created = keys
             .create("acct", "owner", "burst", None, None)
             .await

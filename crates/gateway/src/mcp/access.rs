@@ -11,6 +11,7 @@ use alloy_storage::ServerRecord;
 use chrono::Utc;
 
 use crate::app::Gateway;
+use crate::audit::{AuditEvent, Outcome};
 use crate::error::Error;
 use crate::identity::{AuthHeaders, Caller, Principal};
 
@@ -33,10 +34,56 @@ impl Gateway {
     /// 401 for a wrong or expired token or bad API credentials, 404 for a server the caller
     /// cannot see, 403 for a user the server does not serve.
     pub async fn mcp_access(&self, auth: &McpAuth<'_>) -> Result<(ServerRecord, Caller), Error> {
-        match auth.access_token {
-            Some(token) => self.token_access(auth, token).await,
-            None => self.api_access(auth).await,
+        use tracing::Instrument;
+        let span = tracing::info_span!(
+            "authorize",
+            alloy.server.id = %auth.server_id,
+            db.system.name = self.db_system(),
+        );
+        async {
+            match auth.access_token {
+                Some(token) => self.token_access(auth, token).await,
+                None => self.api_access(auth).await,
+            }
         }
+        .instrument(span)
+        .await
+    }
+
+    /// The OpenTelemetry name of the database behind this gateway.
+    pub fn db_system(&self) -> &'static str {
+        match self.db().backend() {
+            alloy_storage::Backend::Sqlite => "sqlite",
+            alloy_storage::Backend::Postgres => "postgresql",
+        }
+    }
+
+    /// Records a refused MCP request in the audit trail of the account owning the server it
+    /// named (nobody's when no such server exists: only the log line then says it), and in the
+    /// request's log line.
+    pub async fn record_mcp_refusal(&self, server_id: &str, error: &Error) {
+        let api = error.to_api_error();
+        crate::audit::RequestScope::note(|n| {
+            n.outcome = Some(Outcome::Refused.as_str());
+            n.error_code = Some(api.code.as_str().to_owned());
+            n.reason = Some(api.message.clone());
+        });
+        if !self.audit().is_enabled() || server_id.is_empty() {
+            return;
+        }
+        let Ok(Some(server)) = self.db().servers().get(server_id).await else {
+            return;
+        };
+        self.audit().record(
+            AuditEvent::new("access.refused", Outcome::Refused)
+                .in_account(&server.account_id, None, "none")
+                .server(server_id)
+                .error_code(Some(api.code.as_str()))
+                .details(serde_json::json!({
+                    "reason": api.message,
+                    "status": api.http_status(),
+                })),
+        );
     }
 
     async fn token_access(

@@ -11,6 +11,7 @@ mod post;
 mod reply;
 
 use alloy_domain::{ApiError, ErrorCode};
+use alloy_gateway::audit::{AuditEvent, Outcome, RequestScope};
 use alloy_gateway::mcp::McpContext;
 use alloy_gateway::mcp::access::McpAuth;
 use alloy_gateway::mcp::sessions::session_error;
@@ -46,7 +47,12 @@ pub async fn handle(
             origin::Refusal::Origin => "Origin not allowed",
             origin::Refusal::Host => "Host not allowed",
         };
-        return reply::failure(&ApiError::forbidden(message));
+        let error = ApiError::forbidden(message);
+        state
+            .gateway
+            .record_mcp_refusal(&server_id, &error.clone().into())
+            .await;
+        return reply::failure(&error);
     }
     let headers = req.headers();
     let server_id = match (server_id.is_empty(), header_str(headers, "x-mcp-server-id")) {
@@ -74,6 +80,7 @@ pub async fn handle(
     let (server, caller) = match state.gateway.mcp_access(&auth).await {
         Ok(pair) => pair,
         Err(e) => {
+            state.gateway.record_mcp_refusal(&server_id, &e).await;
             let decision = state.limiter.check(&ctx.address_bucket()).await;
             if !decision.allowed {
                 return rate_limit::mcp_refusal(&decision);
@@ -86,8 +93,16 @@ pub async fn handle(
             return resp;
         }
     };
+    RequestScope::note(|n| n.user = Some(caller.user_id.chars().take(128).collect()));
     let decision = state.limiter.check(&caller.rate_limit_key()).await;
     if !decision.allowed {
+        RequestScope::note(|n| n.outcome = Some(Outcome::RateLimited.as_str()));
+        state.gateway.audit().record(
+            AuditEvent::new("mcp.request", Outcome::RateLimited)
+                .by(&caller)
+                .server(&server.server_id)
+                .error_code(Some("RATE_LIMITED")),
+        );
         return rate_limit::mcp_refusal(&decision);
     }
     let mcp = McpContext {

@@ -1,6 +1,7 @@
 //! POST on the MCP endpoint: one JSON-RPC message (or a 2025-03-26 batch) per request.
 
 use alloy_domain::{ApiError, ErrorCode};
+use alloy_gateway::audit::{AuditEvent, Outcome, RequestScope};
 use alloy_gateway::mcp::McpContext;
 use alloy_gateway::mcp::sessions::session_error;
 use alloy_mcp_protocol::{
@@ -67,6 +68,7 @@ pub async fn handle(state: &AppState, mcp: McpContext, req: Request<Incoming>) -
     };
     let header_version = header_str(headers, PROTOCOL_VERSION_HEADER);
     if is_stateless(header_version, &message) {
+        observe(&mcp, &message, ProtocolVersion::V2026_07_28);
         return stateless(&mcp, headers, message, encoding).await;
     }
     if let Message::Request(request) = &message
@@ -92,10 +94,47 @@ pub async fn handle(state: &AppState, mcp: McpContext, req: Request<Incoming>) -
         Ok(None) => return reply::failure(&session_error()),
         Err(e) => return respond::gateway_error(&e),
     };
+    observe(&mcp, &message, revision);
     match mcp.gateway.mcp().dispatch(message, revision, &mcp).await {
         None => accepted(),
         Some(reply) => reply::answer(StatusCode::OK, &reply, encoding),
     }
+}
+
+/// Notes the message's method and revision for the log line, counts it, and records
+/// `initialize` and `server/discover` (with the client's `clientInfo`) in the audit trail.
+fn observe(mcp: &McpContext, message: &Message, revision: ProtocolVersion) {
+    let method = match message {
+        Message::Request(r) => r.method.as_str(),
+        Message::Notification(n) => n.method.as_str(),
+        Message::Response(_) => "response",
+        Message::Batch(_) => "batch",
+    };
+    crate::observe::count_mcp(method, revision.as_str());
+    RequestScope::note(|n| {
+        n.mcp_method = Some(method.chars().take(64).collect());
+        n.protocol_version = Some(revision.as_str().to_owned());
+    });
+    let Message::Request(request) = message else {
+        return;
+    };
+    if !matches!(request.method.as_str(), "initialize" | "server/discover") {
+        return;
+    }
+    let params = request.params_object();
+    let info = params.and_then(|p| p.get("clientInfo")).or_else(|| {
+        params
+            .and_then(|p| p.get("_meta"))
+            .and_then(|m| m.get(meta::CLIENT_INFO_KEY))
+    });
+    let field = |name: &str| info.and_then(|i| i.get(name)).and_then(|v| v.as_str());
+    mcp.gateway.audit().record(
+        AuditEvent::new(&request.method, Outcome::Ok)
+            .by(&mcp.caller)
+            .server(&mcp.server.server_id)
+            .client(field("name"), field("version"))
+            .details(serde_json::json!({ "protocolVersion": revision.as_str() })),
+    );
 }
 
 /// 2026-07-28 is named by the header, or (without the header) by a request that carries its
@@ -131,6 +170,7 @@ async fn initialize(mcp: &McpContext, message: Message, encoding: Encoding) -> H
             return reply::answer(StatusCode::OK, &response, encoding);
         }
     };
+    observe(mcp, &message, revision);
     let Some(Reply::Single(response)) = mcp.gateway.mcp().dispatch(message, revision, mcp).await
     else {
         return accepted();

@@ -6,6 +6,7 @@ mod m0001_initial;
 mod m0002_credentials;
 mod m0003_mcp_sessions;
 mod m0004_catalog;
+mod m0005_audit;
 
 /// All migrations of the project.
 pub struct Migrator;
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0002_credentials::Migration),
             Box::new(m0003_mcp_sessions::Migration),
             Box::new(m0004_catalog::Migration),
+            Box::new(m0005_audit::Migration),
         ]
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod api_keys;
+pub mod audit;
 pub mod catalog;
 pub mod credentials;
 pub mod mcp_sessions;

@@ -1,6 +1,7 @@
 //! Repository tests, each run against SQLite and against PostgreSQL.
 
 mod api_keys;
+mod audit;
 mod credentials;
 mod mcp_sessions;
 mod servers;

@@ -15,6 +15,7 @@ use alloy_mcp_protocol::{CallToolResult, ToolSet};
 use serde_json::{Value, json};
 
 use super::McpContext;
+use crate::audit::Audited;
 use crate::error::Error;
 use crate::shaping::cap_arrays;
 
@@ -31,14 +32,14 @@ pub use list_connectors::ListConnectors;
 pub fn tool_set() -> ToolSet<McpContext> {
     let mut set = ToolSet::new();
     let results = [
-        set.register(ListConnectors),
-        set.register(GetConnectorResources),
-        set.register(GetActionDetails),
-        set.register(ExecuteAction),
-        set.register(CreateCredential),
-        set.register(GetCredentials),
-        set.register(GetCredentialMetadata),
-        set.register(DiscoverActionPath),
+        set.register(Audited::new(ListConnectors)),
+        set.register(Audited::new(GetConnectorResources)),
+        set.register(Audited::new(GetActionDetails)),
+        set.register(Audited::new(ExecuteAction)),
+        set.register(Audited::new(CreateCredential)),
+        set.register(Audited::new(GetCredentials)),
+        set.register(Audited::new(GetCredentialMetadata)),
+        set.register(Audited::new(DiscoverActionPath)),
     ];
     for result in results {
         // The definitions are constants that the tests validate; a failure here is a bug in

@@ -1,0 +1,251 @@
+//! The audit trail: written in batches by the gateway's audit writer, listed per account,
+//! exported by the operator, swept after the retention period.
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Condition, ExprTrait};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
+use serde_json::Value;
+
+use crate::entity::audit_event;
+use crate::error::Error;
+
+/// One audit event as stored. Never holds a secret: the writer is given none.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AuditEventRecord {
+    /// Event ID (a UUID).
+    pub id: String,
+    /// When it happened.
+    pub occurred_at: DateTime<Utc>,
+    /// The account it belongs to.
+    pub account_id: String,
+    /// The acting user, when one is known.
+    pub user_id: Option<String>,
+    /// How the caller authenticated: `api_key`, `user_token`, `access_token`, `cli`, `none`.
+    pub principal_kind: String,
+    /// The key ID, the user token's subject, or the server ID of an access token.
+    pub principal_id: Option<String>,
+    /// The MCP server involved.
+    pub server_id: Option<String>,
+    /// What happened (`tools/call`, `initialize`, `access.refused`, `server.created`, …).
+    pub event: String,
+    /// The MCP tool called.
+    pub tool: Option<String>,
+    /// The connector.
+    pub connector_id: Option<String>,
+    /// The action.
+    pub action_id: Option<String>,
+    /// `ok`, `tool_error`, `upstream_error`, `restricted`, `rate_limited`, `refused`, `failed`.
+    pub outcome: String,
+    /// The error code of a failure.
+    pub error_code: Option<String>,
+    /// The platform's HTTP status.
+    pub upstream_status: Option<u16>,
+    /// Time the request took, in microseconds.
+    pub latency_us: Option<u64>,
+    /// Time the platform took, in microseconds.
+    pub upstream_latency_us: Option<u64>,
+    /// The credential used.
+    pub credential_id: Option<String>,
+    /// The client's address.
+    pub client_ip: Option<String>,
+    /// The request's ID.
+    pub request_id: Option<String>,
+    /// `clientInfo.name` of the MCP client.
+    pub client_name: Option<String>,
+    /// `clientInfo.version` of the MCP client.
+    pub client_version: Option<String>,
+    /// Anything else: the refusal reason, a restriction diff, the (redacted) arguments.
+    pub details: Option<Value>,
+}
+
+/// Which events to list. `account_id` is always applied: nothing crosses accounts.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    /// The account (required).
+    pub account_id: String,
+    /// Only this user's events.
+    pub user_id: Option<String>,
+    /// Only events of this server.
+    pub server_id: Option<String>,
+    /// Only events of this connector.
+    pub connector_id: Option<String>,
+    /// Only events of this action.
+    pub action_id: Option<String>,
+    /// Only calls of this tool.
+    pub tool: Option<String>,
+    /// Only events with this outcome.
+    pub outcome: Option<String>,
+    /// Only events at or after this time.
+    pub from: Option<DateTime<Utc>>,
+    /// Only events before this time.
+    pub to: Option<DateTime<Utc>>,
+}
+
+impl From<audit_event::Model> for AuditEventRecord {
+    fn from(m: audit_event::Model) -> Self {
+        AuditEventRecord {
+            id: m.id,
+            occurred_at: m.occurred_at,
+            account_id: m.account_id,
+            user_id: m.user_id,
+            principal_kind: m.principal_kind,
+            principal_id: m.principal_id,
+            server_id: m.server_id,
+            event: m.event,
+            tool: m.tool,
+            connector_id: m.connector_id,
+            action_id: m.action_id,
+            outcome: m.outcome,
+            error_code: m.error_code,
+            upstream_status: m.upstream_status.and_then(|s| u16::try_from(s).ok()),
+            latency_us: m.latency_us.and_then(|v| u64::try_from(v).ok()),
+            upstream_latency_us: m.upstream_latency_us.and_then(|v| u64::try_from(v).ok()),
+            credential_id: m.credential_id,
+            client_ip: m.client_ip,
+            request_id: m.request_id,
+            client_name: m.client_name,
+            client_version: m.client_version,
+            details: m.details,
+        }
+    }
+}
+
+fn active(e: AuditEventRecord) -> audit_event::ActiveModel {
+    let micros = |v: Option<u64>| v.map(|v| i64::try_from(v).unwrap_or(i64::MAX));
+    audit_event::ActiveModel {
+        id: Set(e.id),
+        occurred_at: Set(e.occurred_at),
+        account_id: Set(e.account_id),
+        user_key: Set(e.user_id.as_deref().map(super::user_key)),
+        user_id: Set(e.user_id),
+        principal_kind: Set(e.principal_kind),
+        principal_id: Set(e.principal_id),
+        server_id: Set(e.server_id),
+        event: Set(e.event),
+        tool: Set(e.tool),
+        connector_id: Set(e.connector_id),
+        action_id: Set(e.action_id),
+        outcome: Set(e.outcome),
+        error_code: Set(e.error_code),
+        upstream_status: Set(e.upstream_status.map(i32::from)),
+        latency_us: Set(micros(e.latency_us)),
+        upstream_latency_us: Set(micros(e.upstream_latency_us)),
+        credential_id: Set(e.credential_id),
+        client_ip: Set(e.client_ip),
+        request_id: Set(e.request_id),
+        client_name: Set(e.client_name),
+        client_version: Set(e.client_version),
+        details: Set(e.details),
+    }
+}
+
+/// Reads and writes the audit trail.
+#[derive(Debug, Clone)]
+pub struct AuditRepository {
+    conn: DatabaseConnection,
+}
+
+impl AuditRepository {
+    pub(crate) fn new(conn: DatabaseConnection) -> Self {
+        AuditRepository { conn }
+    }
+
+    /// Stores a batch of events in one statement.
+    pub async fn insert(&self, events: Vec<AuditEventRecord>) -> Result<(), Error> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        audit_event::Entity::insert_many(events.into_iter().map(active))
+            .exec_without_returning(&self.conn)
+            .await?;
+        Ok(())
+    }
+
+    /// A page of events matching `filter`, newest first, and how many match in all.
+    pub async fn list(
+        &self,
+        filter: &AuditFilter,
+        limit: u64,
+        offset: u64,
+    ) -> Result<(Vec<AuditEventRecord>, u64), Error> {
+        use audit_event::Column as C;
+        let mut cond = Condition::all().add(C::AccountId.eq(filter.account_id.as_str()));
+        if let Some(user) = &filter.user_id {
+            cond = cond.add(C::UserKey.eq(super::user_key(user)));
+        }
+        for (column, value) in [
+            (C::ServerId, &filter.server_id),
+            (C::ConnectorId, &filter.connector_id),
+            (C::ActionId, &filter.action_id),
+            (C::Tool, &filter.tool),
+            (C::Outcome, &filter.outcome),
+        ] {
+            if let Some(v) = value {
+                cond = cond.add(column.eq(v.as_str()));
+            }
+        }
+        if let Some(from) = filter.from {
+            cond = cond.add(C::OccurredAt.gte(from));
+        }
+        if let Some(to) = filter.to {
+            cond = cond.add(C::OccurredAt.lt(to));
+        }
+        let q = audit_event::Entity::find().filter(cond);
+        let total = q.clone().count(&self.conn).await?;
+        let rows = q
+            .order_by_desc(C::OccurredAt)
+            .order_by_desc(C::Id)
+            .limit(limit)
+            .offset(offset)
+            .all(&self.conn)
+            .await?;
+        Ok((rows.into_iter().map(Into::into).collect(), total))
+    }
+
+    /// Events of every account in `[from, to)`, oldest first, at most `limit` of them, after
+    /// the event `after` (time and ID of the last one of the previous page): the operator's
+    /// export, read page by page so that a long period never sits in memory.
+    pub async fn export_page(
+        &self,
+        from: Option<DateTime<Utc>>,
+        to: Option<DateTime<Utc>>,
+        after: Option<(DateTime<Utc>, String)>,
+        limit: u64,
+    ) -> Result<Vec<AuditEventRecord>, Error> {
+        use audit_event::Column as C;
+        let mut cond = Condition::all();
+        if let Some(from) = from {
+            cond = cond.add(C::OccurredAt.gte(from));
+        }
+        if let Some(to) = to {
+            cond = cond.add(C::OccurredAt.lt(to));
+        }
+        if let Some((at, id)) = after {
+            cond = cond.add(
+                Condition::any()
+                    .add(C::OccurredAt.gt(at))
+                    .add(C::OccurredAt.eq(at).and(C::Id.gt(id))),
+            );
+        }
+        let rows = audit_event::Entity::find()
+            .filter(cond)
+            .order_by_asc(C::OccurredAt)
+            .order_by_asc(C::Id)
+            .limit(limit)
+            .all(&self.conn)
+            .await?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    /// Deletes events that happened before `cutoff`; returns how many.
+    pub async fn delete_before(&self, cutoff: DateTime<Utc>) -> Result<u64, Error> {
+        let res = audit_event::Entity::delete_many()
+            .filter(audit_event::Column::OccurredAt.lt(cutoff))
+            .exec(&self.conn)
+            .await?;
+        Ok(res.rows_affected)
+    }
+}

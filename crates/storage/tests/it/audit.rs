@@ -1,0 +1,178 @@
+//! AuditRepository on both backends.
+
+use super::*;
+use alloy_storage::{AuditEventRecord, AuditFilter};
+use chrono::{Duration, SubsecRound, Utc};
+
+fn event(n: u32, account: &str, user: &str, minutes_ago: i64) -> AuditEventRecord {
+    AuditEventRecord {
+        id: format!("{n:08}"),
+        occurred_at: (Utc::now() - Duration::minutes(minutes_ago)).trunc_subsecs(3),
+        account_id: account.to_owned(),
+        user_id: Some(user.to_owned()),
+        principal_kind: "api_key".to_owned(),
+        principal_id: Some("key-1".to_owned()),
+        server_id: Some(format!("srv-{}", n % 2)),
+        event: "tools/call".to_owned(),
+        tool: Some("execute_action_alloy".to_owned()),
+        connector_id: Some("slack".to_owned()),
+        action_id: Some(if n.is_multiple_of(3) { "a" } else { "b" }.to_owned()),
+        outcome: if n.is_multiple_of(4) {
+            "upstream_error"
+        } else {
+            "ok"
+        }
+        .to_owned(),
+        error_code: None,
+        upstream_status: Some(200),
+        latency_us: Some(1234),
+        upstream_latency_us: Some(999),
+        credential_id: Some("c".repeat(24)),
+        client_ip: Some("203.0.113.9".to_owned()),
+        request_id: Some(format!("req-{n}")),
+        client_name: None,
+        client_version: None,
+        details: Some(serde_json::json!({"arguments": {"text": "hi"}})),
+    }
+}
+
+on_both!(
+    audit_insert_list_filter_export_sweep,
+    |t: TestDatabase| async move {
+        let audit = t.db.audit();
+        // 10 events of account A (users alice and a 10,000-character user), 3 of account B.
+        let long_user = "u".repeat(10_000);
+        let mut batch: Vec<AuditEventRecord> = (0..10)
+            .map(|n| {
+                let user = if n < 7 { "alice" } else { long_user.as_str() };
+                event(n, "acct-a", user, i64::from(n))
+            })
+            .collect();
+        batch.extend((10..13).map(|n| event(n, "acct-b", "alice", 1)));
+        audit.insert(batch.clone()).await.unwrap();
+        audit.insert(Vec::new()).await.unwrap();
+
+        let all_a = AuditFilter {
+            account_id: "acct-a".to_owned(),
+            ..AuditFilter::default()
+        };
+        let (page, total) = audit.list(&all_a, 4, 0).await.unwrap();
+        assert_eq!(total, 10);
+        let ids: Vec<&str> = page.iter().map(|e| e.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            ["00000000", "00000001", "00000002", "00000003"],
+            "newest first"
+        );
+        assert_eq!(page[0], batch[0], "round trip keeps every field");
+        let (page, _) = audit.list(&all_a, 4, 8).await.unwrap();
+        assert_eq!(page.len(), 2);
+
+        let by = |f: AuditFilter| {
+            let audit = audit.clone();
+            async move { audit.list(&f, 100, 0).await.unwrap().1 }
+        };
+        assert_eq!(
+            by(AuditFilter {
+                user_id: Some(long_user.clone()),
+                ..all_a.clone()
+            })
+            .await,
+            3
+        );
+        assert_eq!(
+            by(AuditFilter {
+                user_id: Some("alice".into()),
+                ..all_a.clone()
+            })
+            .await,
+            7
+        );
+        assert_eq!(
+            by(AuditFilter {
+                server_id: Some("srv-1".into()),
+                ..all_a.clone()
+            })
+            .await,
+            5
+        );
+        assert_eq!(
+            by(AuditFilter {
+                action_id: Some("a".into()),
+                ..all_a.clone()
+            })
+            .await,
+            4
+        );
+        assert_eq!(
+            by(AuditFilter {
+                outcome: Some("upstream_error".into()),
+                ..all_a.clone()
+            })
+            .await,
+            3
+        );
+        assert_eq!(
+            by(AuditFilter {
+                connector_id: Some("github".into()),
+                ..all_a.clone()
+            })
+            .await,
+            0
+        );
+        assert_eq!(
+            by(AuditFilter {
+                tool: Some("execute_action_alloy".into()),
+                ..all_a.clone()
+            })
+            .await,
+            10
+        );
+        let recent = AuditFilter {
+            from: Some(Utc::now() - Duration::seconds(150)),
+            ..all_a.clone()
+        };
+        assert_eq!(by(recent).await, 3, "0, 1 and 2 minutes ago");
+        let older = AuditFilter {
+            to: Some(Utc::now() - Duration::seconds(330)),
+            ..all_a.clone()
+        };
+        assert_eq!(by(older).await, 4, "6 to 9 minutes ago");
+        let other = AuditFilter {
+            account_id: "acct-c".to_owned(),
+            ..AuditFilter::default()
+        };
+        assert_eq!(by(other).await, 0);
+
+        // Export pages through every account, oldest first, without repeats.
+        let mut seen = Vec::new();
+        let mut after = None;
+        loop {
+            let page = audit
+                .export_page(None, None, after.clone(), 4)
+                .await
+                .unwrap();
+            let Some(last) = page.last() else { break };
+            after = Some((last.occurred_at, last.id.clone()));
+            seen.extend(page.into_iter().map(|e| e.id));
+        }
+        assert_eq!(seen.len(), 13);
+        assert_eq!(
+            seen.first().map(String::as_str),
+            Some("00000009"),
+            "oldest first"
+        );
+        let mut unique = seen.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), 13);
+
+        // Retention: everything older than 5 minutes and a half goes.
+        let removed = audit
+            .delete_before(Utc::now() - Duration::seconds(330))
+            .await
+            .unwrap();
+        assert_eq!(removed, 4);
+        assert_eq!(audit.list(&all_a, 100, 0).await.unwrap().1, 6);
+    }
+);
