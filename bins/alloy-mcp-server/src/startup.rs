@@ -60,16 +60,50 @@ impl Running {
     }
 }
 
-/// Opens the database the settings name (creating the data directory for SQLite).
+/// Opens the database the settings name (creating the data directory for SQLite). A PostgreSQL
+/// server that cannot be reached is an error naming its host, port and the cause.
 pub async fn open_database(store: &StoreSettings) -> anyhow::Result<Database> {
+    open(store, false).await
+}
+
+/// As [`open_database`], but waits for an unreachable PostgreSQL server, saying so (host, port,
+/// cause) within 5 seconds and again at every retry, with growing pauses up to 30 s: a server
+/// started before its database comes up when the database does.
+pub async fn open_database_retrying(store: &StoreSettings) -> anyhow::Result<Database> {
+    open(store, true).await
+}
+
+/// How long one attempt to reach PostgreSQL may take.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
+
+async fn open(store: &StoreSettings, retry: bool) -> anyhow::Result<Database> {
     if store.is_sqlite() {
         std::fs::create_dir_all(&store.data_dir)
             .with_context(|| format!("creating data directory {}", store.data_dir.display()))?;
     }
     let secret_box = secrets::secret_box(store)?;
-    Database::connect(&store.database_url(), secret_box)
+    let url = store.database_url();
+    let described = describe_database(&url);
+    let mut pause = Duration::from_secs(1);
+    loop {
+        match Database::probe(&url, PROBE_TIMEOUT).await {
+            Ok(()) => break,
+            Err(alloy_storage::Error::Unreachable(cause)) if retry => {
+                tracing::warn!(
+                    database = %described,
+                    %cause,
+                    retry_in_secs = pause.as_secs(),
+                    "database unreachable; retrying"
+                );
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(30));
+            }
+            Err(e) => anyhow::bail!("{described}: {e}"),
+        }
+    }
+    Database::connect(&url, secret_box)
         .await
-        .context("opening the database")
+        .with_context(|| format!("opening {described}"))
 }
 
 /// The connector registry (built-in catalog plus `ALLOY_CONNECTORS_PATH`, plus the imported
@@ -231,7 +265,7 @@ fn log_setup(
 
 /// Builds the application and starts serving.
 pub async fn start(store: StoreSettings, serve: ServeSettings) -> anyhow::Result<Running> {
-    let db = open_database(&store).await?;
+    let db = open_database_retrying(&store).await?;
     let listener = TcpListener::bind(serve.bind)
         .await
         .with_context(|| format!("binding {}", serve.bind))?;

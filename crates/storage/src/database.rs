@@ -50,6 +50,31 @@ impl std::fmt::Debug for Database {
 }
 
 impl Database {
+    /// Opens one connection to the PostgreSQL server `url` names and closes it, within
+    /// `timeout`: the cause of a failure (connection refused, unknown host, authentication
+    /// failed, no such database) comes back at once, where a pool would wait for its acquire
+    /// timeout and report only that. SQLite needs no probe (its errors are immediate).
+    pub async fn probe(url: &str, timeout: Duration) -> Result<(), Error> {
+        use sqlx::ConnectOptions;
+        if !(url.starts_with("postgres:") || url.starts_with("postgresql:")) {
+            return Ok(());
+        }
+        let options: sqlx::postgres::PgConnectOptions = url
+            .parse()
+            .map_err(|e: sqlx::Error| Error::Config(format!("DATABASE_URL: {e}")))?;
+        match tokio::time::timeout(timeout, options.connect()).await {
+            Err(_) => Err(Error::Unreachable(format!(
+                "no answer within {} s",
+                timeout.as_secs()
+            ))),
+            Ok(Err(e)) => Err(Error::Unreachable(unreachable_cause(&e))),
+            Ok(Ok(conn)) => {
+                let _ = sqlx::Connection::close(conn).await;
+                Ok(())
+            }
+        }
+    }
+
     /// Connects to `url` (`sqlite://path?mode=rwc` or `postgres://…`) and runs pending migrations.
     pub async fn connect(url: &str, secrets: SecretBox) -> Result<Self, Error> {
         Self::connect_in_schema(url, None, secrets).await
@@ -239,5 +264,19 @@ impl Database {
     /// The connection pool (for maintenance such as key rotation).
     pub(crate) fn connection(&self) -> &DatabaseConnection {
         &self.conn
+    }
+}
+
+/// A connection error in a few words: the server's own message, or the operating system's
+/// (\"Connection refused\"), without sqlx's prefixes.
+fn unreachable_cause(e: &sqlx::Error) -> String {
+    match e {
+        sqlx::Error::Io(io) => match io.kind() {
+            std::io::ErrorKind::ConnectionRefused => "connection refused".to_owned(),
+            _ => io.to_string(),
+        },
+        sqlx::Error::Database(db) => db.message().to_owned(),
+        sqlx::Error::Tls(tls) => format!("TLS: {tls}"),
+        other => other.to_string(),
     }
 }

@@ -12,6 +12,10 @@ pub enum Error {
     /// A stored value could not be decrypted or parsed.
     #[error("stored data is unreadable: {0}")]
     Corrupt(String),
+    /// The database server could not be reached or refused the connection; the cause, never
+    /// the URL (it may hold a password).
+    #[error("{0}")]
+    Unreachable(String),
     /// The database URL or encryption key is unusable.
     #[error("configuration error: {0}")]
     Config(String),

@@ -212,3 +212,53 @@ async fn export_backup_healthcheck_and_the_log_line() {
         text(&bad.stderr)
     );
 }
+
+/// An unreachable PostgreSQL is named (host and port, never the password) with its cause
+/// within 5 seconds, and the server says it retries.
+#[test]
+fn an_unreachable_database_is_named_with_its_cause_and_retried() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("stderr.log");
+    let mut child = command()
+        .env("ALLOY_DATA_DIR", dir.path())
+        .env("ALLOY_BIND", "127.0.0.1:0")
+        .env(
+            "DATABASE_URL",
+            "postgres://alloy:hunter2-password@127.0.0.1:1/alloy",
+        )
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let mut text = String::new();
+    while started.elapsed() < std::time::Duration::from_secs(5) {
+        text = std::fs::read_to_string(&log).unwrap_or_default();
+        if text.contains("retrying") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(text.contains("database unreachable; retrying"), "{text}");
+    assert!(text.contains("PostgreSQL at 127.0.0.1:1/alloy"), "{text}");
+    assert!(text.contains("connection refused"), "{text}");
+    assert!(!text.contains("hunter2"), "no password in the log");
+
+    // A one-off command does not wait: it fails at once saying the same.
+    let out = run(command()
+        .env("ALLOY_DATA_DIR", dir.path())
+        .env(
+            "DATABASE_URL",
+            "postgres://alloy:hunter2-password@127.0.0.1:1/alloy",
+        )
+        .args(["keys", "list"]));
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("PostgreSQL at 127.0.0.1:1/alloy: connection refused"),
+        "{err}"
+    );
+    assert!(!err.contains("hunter2"));
+}

@@ -40,6 +40,8 @@ struct Inner {
     started: Instant,
     /// Seconds since `started` of the last "dropped" log line, plus one (0: never).
     last_drop_log: AtomicU64,
+    /// Events dropped so far, for whatever reason (also in the metrics).
+    dropped: Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for AuditWriter {
@@ -54,9 +56,10 @@ impl AuditWriter {
     /// A writer storing into `db`, with its background task spawned on the current runtime;
     /// a writer that records nothing when the trail is turned off.
     pub fn start(db: Database, config: AuditConfig) -> Self {
+        let dropped = Arc::new(AtomicU64::new(0));
         let tx = config.enabled.then(|| {
             let (tx, rx) = mpsc::channel(config.buffer.max(1));
-            tokio::spawn(drain(db, rx));
+            tokio::spawn(drain(db, rx, Arc::clone(&dropped)));
             tx
         });
         AuditWriter {
@@ -65,6 +68,7 @@ impl AuditWriter {
                 config,
                 started: Instant::now(),
                 last_drop_log: AtomicU64::new(0),
+                dropped,
             }),
         }
     }
@@ -80,8 +84,14 @@ impl AuditWriter {
                 },
                 started: Instant::now(),
                 last_drop_log: AtomicU64::new(0),
+                dropped: Arc::new(AtomicU64::new(0)),
             }),
         }
+    }
+
+    /// How many events this writer has dropped (queue full, database failure).
+    pub fn dropped_total(&self) -> u64 {
+        self.inner.dropped.load(Ordering::Relaxed)
     }
 
     /// The settings.
@@ -124,6 +134,7 @@ impl AuditWriter {
     }
 
     fn dropped(&self, n: u64, reason: &'static str) {
+        self.inner.dropped.fetch_add(n, Ordering::Relaxed);
         metrics::counter!("alloy_audit_events_dropped_total", "reason" => reason).increment(n);
         let now = self.inner.started.elapsed().as_secs() + 1;
         let last = self.inner.last_drop_log.load(Ordering::Relaxed);
@@ -142,7 +153,7 @@ impl AuditWriter {
     }
 }
 
-async fn drain(db: Database, mut rx: mpsc::Receiver<Message>) {
+async fn drain(db: Database, mut rx: mpsc::Receiver<Message>, dropped: Arc<AtomicU64>) {
     let repo = db.audit();
     let mut batch: Vec<AuditEventRecord> = Vec::with_capacity(BATCH);
     let mut waiting: Vec<oneshot::Sender<()>> = Vec::new();
@@ -168,6 +179,7 @@ async fn drain(db: Database, mut rx: mpsc::Receiver<Message>) {
                         .record(started.elapsed().as_secs_f64());
                 }
                 Err(e) => {
+                    dropped.fetch_add(n, Ordering::Relaxed);
                     metrics::counter!("alloy_audit_events_dropped_total", "reason" => "database")
                         .increment(n);
                     if last_warning.is_none_or(|t| t.elapsed() >= DROP_LOG_EVERY) {
@@ -184,5 +196,100 @@ async fn drain(db: Database, mut rx: mpsc::Receiver<Message>) {
         for done in waiting.drain(..) {
             let _ = done.send(());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::Outcome;
+    use alloy_storage::AuditFilter;
+    use alloy_storage::testing::TestDatabase;
+
+    fn event(n: u32) -> AuditEvent {
+        AuditEvent::new("tools/call", Outcome::Ok)
+            .in_account("acct", Some("u"), "none")
+            .details(serde_json::json!({ "n": n }))
+    }
+
+    /// On a single-threaded runtime the writer's task cannot run while this test records:
+    /// everything past the queue's capacity is dropped at once, counted, and never blocks.
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_full_queue_drops_and_counts_instead_of_waiting() {
+        let t = TestDatabase::sqlite().await;
+        let writer = AuditWriter::start(
+            t.db.clone(),
+            AuditConfig {
+                buffer: 4,
+                ..AuditConfig::default()
+            },
+        );
+        for n in 0..100 {
+            writer.record(event(n));
+        }
+        assert_eq!(writer.dropped_total(), 96);
+        writer.flush().await;
+        let filter = AuditFilter {
+            account_id: "acct".into(),
+            ..AuditFilter::default()
+        };
+        let (stored, total) = t.db.audit().list(&filter, 100, 0).await.unwrap();
+        assert_eq!(total, 4);
+        let kept: Vec<u64> = stored
+            .iter()
+            .filter_map(|e| e.details.as_ref()?.get("n")?.as_u64())
+            .collect();
+        assert!(
+            kept.iter().all(|n| *n < 4),
+            "the first four were kept: {kept:?}"
+        );
+        // Room again once written.
+        writer.record(event(100));
+        writer.flush().await;
+        assert_eq!(t.db.audit().list(&filter, 100, 0).await.unwrap().1, 5);
+        assert_eq!(writer.dropped_total(), 96);
+    }
+
+    #[tokio::test]
+    async fn a_failing_database_drops_the_batch_and_counts_it() {
+        let t = TestDatabase::sqlite().await;
+        let writer = AuditWriter::start(t.db.clone(), AuditConfig::default());
+        t.db.clone().close().await.unwrap();
+        for n in 0..3 {
+            writer.record(event(n));
+        }
+        writer.flush().await;
+        assert_eq!(writer.dropped_total(), 3);
+    }
+
+    #[tokio::test]
+    async fn a_disabled_writer_and_events_without_an_account_record_nothing() {
+        let t = TestDatabase::sqlite().await;
+        let off = AuditWriter::start(
+            t.db.clone(),
+            AuditConfig {
+                enabled: false,
+                ..AuditConfig::default()
+            },
+        );
+        off.record(event(1));
+        off.flush().await;
+        let on = AuditWriter::start(t.db.clone(), AuditConfig::default());
+        on.record(AuditEvent::new("access.refused", Outcome::Refused));
+        on.flush().await;
+        let (_, total) =
+            t.db.audit()
+                .list(
+                    &AuditFilter {
+                        account_id: "acct".into(),
+                        ..AuditFilter::default()
+                    },
+                    10,
+                    0,
+                )
+                .await
+                .unwrap();
+        assert_eq!(total, 0);
+        assert_eq!(on.dropped_total() + off.dropped_total(), 0);
     }
 }
