@@ -231,20 +231,20 @@ fn an_unreachable_database_is_named_with_its_cause_and_retried() {
         .spawn()
         .unwrap();
     let started = std::time::Instant::now();
-    let mut text = String::new();
+    let mut logged = String::new();
     while started.elapsed() < std::time::Duration::from_secs(5) {
-        text = std::fs::read_to_string(&log).unwrap_or_default();
-        if text.contains("retrying") {
+        logged = std::fs::read_to_string(&log).unwrap_or_default();
+        if logged.contains("retrying") {
             break;
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
     let _ = child.kill();
     let _ = child.wait();
-    assert!(text.contains("database unreachable; retrying"), "{text}");
-    assert!(text.contains("PostgreSQL at 127.0.0.1:1/alloy"), "{text}");
-    assert!(text.contains("connection refused"), "{text}");
-    assert!(!text.contains("hunter2"), "no password in the log");
+    assert!(logged.contains("database unreachable; retrying"), "{logged}");
+    assert!(logged.contains("PostgreSQL at 127.0.0.1:1/alloy"), "{logged}");
+    assert!(logged.contains("connection refused"), "{logged}");
+    assert!(!logged.contains("hunter2"), "no password in the log");
 
     // A one-off command does not wait: it fails at once saying the same.
     let out = run(command()
