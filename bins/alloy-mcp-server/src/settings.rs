@@ -125,6 +125,13 @@ pub struct ServeSettings {
     #[arg(long, env = "ALLOY_MCP_SESSION_TTL_SECS", default_value_t = 86_400, value_parser = clap::value_parser!(u64).range(60..=30 * 86_400))]
     pub mcp_session_ttl_secs: u64,
 
+    /// Milliseconds a server or MCP session read from the database is used from memory
+    /// before it is read again (0: read on every request). Changes made through the API apply
+    /// at once on every replica sharing PostgreSQL (announced with NOTIFY); this bounds how late
+    /// a change is noticed when an announcement is lost, or made by another process on SQLite.
+    #[arg(long, env = "ALLOY_CACHE_FRESH_MS", default_value_t = 5000, value_parser = clap::value_parser!(u64).range(0..=5000))]
+    pub cache_fresh_ms: u64,
+
     /// Record the audit trail (tool calls, refusals, management writes) in the database.
     #[arg(long, env = "ALLOY_AUDIT", default_value_t = true, action = clap::ArgAction::Set)]
     pub audit: bool,

@@ -286,6 +286,7 @@ pub async fn start(store: StoreSettings, serve: ServeSettings) -> anyhow::Result
     config.user_token_ttl = Duration::from_secs(serve.user_token_ttl_secs);
     config.mcp_session_ttl = Duration::from_secs(serve.mcp_session_ttl_secs);
     config.audit = audit_config(&serve);
+    config.cache_fresh_for = Duration::from_millis(serve.cache_fresh_ms);
     let gateway = Gateway::with_catalog(db.clone(), config, Arc::clone(&slot), executor(&serve)?);
 
     let created = keys::bootstrap(&gateway, serve.bootstrap_api_key.clone())
@@ -342,6 +343,11 @@ pub async fn start(store: StoreSettings, serve: ServeSettings) -> anyhow::Result
             None
         }
     };
+    // Other replicas' changes (PostgreSQL NOTIFY); nothing to follow on SQLite.
+    tokio::spawn(alloy_gateway::cache::changes::follow(
+        gateway.clone(),
+        stopped(),
+    ));
     if gateway.audit().is_enabled() {
         tokio::spawn(alloy_gateway::audit::sweep_periodically(
             db.clone(),

@@ -7,6 +7,8 @@ use alloy_mcp_protocol::Dispatcher;
 use alloy_storage::Database;
 
 use crate::audit::{AuditLog, AuditWriter};
+use crate::cache::AccessCache;
+use crate::cache::changes::Announcer;
 use crate::catalog::CatalogSlot;
 use crate::config::GatewayConfig;
 use crate::credentials::CredentialService;
@@ -27,6 +29,8 @@ struct Inner {
     config: GatewayConfig,
     audit: AuditWriter,
     audit_log: AuditLog,
+    access_cache: Arc<AccessCache>,
+    announcer: Announcer,
     api_keys: ApiKeyService,
     user_tokens: UserTokens,
     authenticator: Authenticator,
@@ -61,20 +65,27 @@ impl Gateway {
         executor: Executor,
     ) -> Self {
         let audit = AuditWriter::start(db.clone(), config.audit.clone());
-        let api_keys = ApiKeyService::new(db.clone(), config.key_recheck_interval, audit.clone());
+        let access_cache = Arc::new(AccessCache::new(config.cache_fresh_for));
+        let announcer = Announcer::new(db.clone(), Arc::clone(&access_cache));
+        let api_keys = ApiKeyService::new(db.clone(), config.key_recheck_interval, audit.clone())
+            .with_announcer(announcer.clone());
         let user_tokens = UserTokens::new(&config.jwt_secret, config.user_token_ttl);
         let authenticator = Authenticator::new(api_keys.clone(), user_tokens.clone());
-        let servers = ServerService::new(db.clone(), config.public_url.clone(), audit.clone());
+        let servers = ServerService::new(db.clone(), config.public_url.clone(), audit.clone())
+            .with_announcer(announcer.clone());
         let credentials = CredentialService::new(
             db.clone(),
             Arc::clone(&catalog),
             executor.clone(),
             &config.public_url,
             audit.clone(),
-        );
+        )
+        .with_announcer(announcer.clone());
         Gateway {
             inner: Arc::new(Inner {
                 audit_log: AuditLog::new(db.clone()),
+                access_cache,
+                announcer: announcer.clone(),
                 audit,
                 db,
                 catalog,
@@ -113,6 +124,16 @@ impl Gateway {
     /// The settings.
     pub fn config(&self) -> &GatewayConfig {
         &self.inner.config
+    }
+
+    /// Servers and sessions kept in memory for warm requests.
+    pub fn access_cache(&self) -> &AccessCache {
+        &self.inner.access_cache
+    }
+
+    /// Announces changes to the other replicas.
+    pub fn announcer(&self) -> &Announcer {
+        &self.inner.announcer
     }
 
     /// The audit trail's writer.

@@ -21,6 +21,9 @@ pub struct GatewayConfig {
     pub mcp_session_ttl: Duration,
     /// The audit trail.
     pub audit: AuditConfig,
+    /// How long a server or session read from the database is used without reading it again
+    /// (see [`AccessCache`](crate::cache::AccessCache)); zero reads it on every request.
+    pub cache_fresh_for: Duration,
 }
 
 impl std::fmt::Debug for GatewayConfig {
@@ -31,6 +34,7 @@ impl std::fmt::Debug for GatewayConfig {
             .field("key_recheck_interval", &self.key_recheck_interval)
             .field("mcp_session_ttl", &self.mcp_session_ttl)
             .field("audit", &self.audit)
+            .field("cache_fresh_for", &self.cache_fresh_for)
             .finish_non_exhaustive()
     }
 }
@@ -45,6 +49,7 @@ impl GatewayConfig {
             key_recheck_interval: Duration::from_secs(5),
             mcp_session_ttl: Duration::from_secs(24 * 3600),
             audit: AuditConfig::default(),
+            cache_fresh_for: Duration::from_secs(5),
         }
     }
 }

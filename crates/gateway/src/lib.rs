@@ -9,6 +9,7 @@
 pub mod actions;
 mod app;
 pub mod audit;
+pub mod cache;
 mod catalog;
 mod config;
 pub mod credentials;

@@ -9,6 +9,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Value, json};
 
 use crate::audit::{AuditEvent, AuditWriter, Outcome};
+use crate::cache::changes::{Announcer, Change};
 use crate::error::Error;
 use crate::identity::Caller;
 
@@ -21,6 +22,7 @@ pub struct ServerService {
     db: Database,
     public_url: String,
     audit: AuditWriter,
+    announcer: Option<Announcer>,
 }
 
 /// Timestamps on the wire: RFC 3339, UTC, milliseconds.
@@ -64,6 +66,19 @@ impl ServerService {
             db,
             public_url,
             audit,
+            announcer: None,
+        }
+    }
+
+    /// Changes are announced to the other replicas through `announcer`.
+    pub(crate) fn with_announcer(mut self, announcer: Announcer) -> Self {
+        self.announcer = Some(announcer);
+        self
+    }
+
+    async fn changed(&self, server_id: &str) {
+        if let Some(a) = &self.announcer {
+            a.announce(Change::Server(server_id.to_owned())).await;
         }
     }
 
@@ -201,6 +216,7 @@ impl ServerService {
             .update(server_id, changes)
             .await?
             .ok_or_else(|| not_found(server_id))?;
+        self.changed(server_id).await;
         self.audit.record(
             AuditEvent::new("server.updated", Outcome::Ok)
                 .by(caller)
@@ -216,6 +232,7 @@ impl ServerService {
         if !self.db.servers().delete(server_id).await? {
             return Err(not_found(server_id));
         }
+        self.changed(server_id).await;
         self.audit.record(
             AuditEvent::new("server.deleted", Outcome::Ok)
                 .by(caller)

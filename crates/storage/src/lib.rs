@@ -13,6 +13,7 @@ mod database;
 mod entity;
 mod error;
 mod migration;
+pub mod notify;
 mod repo;
 mod rotation;
 

@@ -407,7 +407,9 @@ async fn other_methods_answer_like_the_rest_of_the_endpoint() {
 
 #[tokio::test]
 async fn sessions_expire_after_their_lifetime() {
-    let server = TestServer::start().await;
+    // Time is simulated by editing the database behind the server's back, which the server
+    // notices only when it reads the row: no cache.
+    let server = TestServer::start_with(&["--cache-fresh-ms", "0"]).await;
     let mcp = McpServer::create(&server, json!({"name": "Lifetime"})).await;
     let path = mcp.token_path();
     let session = initialize(&server, &path, "2025-11-25").await;

@@ -241,8 +241,14 @@ fn an_unreachable_database_is_named_with_its_cause_and_retried() {
     }
     let _ = child.kill();
     let _ = child.wait();
-    assert!(logged.contains("database unreachable; retrying"), "{logged}");
-    assert!(logged.contains("PostgreSQL at 127.0.0.1:1/alloy"), "{logged}");
+    assert!(
+        logged.contains("database unreachable; retrying"),
+        "{logged}"
+    );
+    assert!(
+        logged.contains("PostgreSQL at 127.0.0.1:1/alloy"),
+        "{logged}"
+    );
     assert!(logged.contains("connection refused"), "{logged}");
     assert!(!logged.contains("hunter2"), "no password in the log");
 

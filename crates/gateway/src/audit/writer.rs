@@ -3,7 +3,8 @@
 //! [`AuditWriter::record`] never waits: it puts the event in a bounded queue, or, when the queue
 //! is full (the database is slow or down), drops it, counts it in
 //! `alloy_audit_events_dropped_total{reason="buffer_full"}` and says so in the log at most once
-//! every ten seconds. One task drains the queue, writing what has accumulated in one statement;
+//! every ten seconds. One task drains the queue, writing what 100 ms have gathered (at most 500
+//! events) in one statement;
 //! a batch the database refuses is dropped and counted (`reason="database"`) rather than
 //! retried, so that an outage cannot build up a backlog that outlives it.
 
@@ -19,6 +20,9 @@ use super::event::AuditEvent;
 
 /// Events written per statement at most.
 const BATCH: usize = 500;
+
+/// How long the writer gathers events before writing them.
+const GATHER_FOR: Duration = Duration::from_millis(100);
 
 /// Seconds between two "dropped" log lines.
 const DROP_LOG_EVERY: Duration = Duration::from_secs(10);
@@ -159,15 +163,28 @@ async fn drain(db: Database, mut rx: mpsc::Receiver<Message>, dropped: Arc<Atomi
     let mut waiting: Vec<oneshot::Sender<()>> = Vec::new();
     let mut last_warning: Option<Instant> = None;
     while let Some(first) = rx.recv().await {
+        // Gather for a moment before writing: one statement for many events costs the
+        // database far less than one each, and nobody waits on the trail.
+        let deadline = tokio::time::Instant::now() + GATHER_FOR;
         let mut next = Some(first);
         while let Some(message) = next.take() {
-            match message {
-                Message::Event(e) => batch.push(*e),
-                Message::Flush(done) => waiting.push(done),
+            let flush_now = match message {
+                Message::Event(e) => {
+                    batch.push(*e);
+                    false
+                }
+                Message::Flush(done) => {
+                    waiting.push(done);
+                    true
+                }
+            };
+            if flush_now || batch.len() >= BATCH {
+                break;
             }
-            if batch.len() < BATCH {
-                next = rx.try_recv().ok();
-            }
+            next = tokio::select! {
+                m = rx.recv() => m,
+                () = tokio::time::sleep_until(deadline) => None,
+            };
         }
         if !batch.is_empty() {
             let n = batch.len() as u64;

@@ -39,6 +39,7 @@ pub use apps::{AppSettings, OAuthApps, TokenAuthMethod};
 use oauth::{ClientAuth, TokenEndpoint, TokenError, TokenSet};
 
 use crate::audit::{AuditEvent, AuditWriter, Outcome};
+use crate::cache::changes::{Announcer, Change};
 use crate::catalog::CatalogSlot;
 use crate::error::Error;
 use crate::identity::Caller;
@@ -104,6 +105,7 @@ pub struct CredentialService {
 struct Inner {
     db: Database,
     audit: AuditWriter,
+    announcer: Option<Announcer>,
     catalog: Arc<CatalogSlot>,
     executor: Executor,
     tokens: Result<TokenEndpoint, String>,
@@ -273,6 +275,7 @@ impl CredentialService {
                     audit.clone(),
                 ),
                 audit,
+                announcer: None,
                 db,
                 catalog,
                 executor,
@@ -281,6 +284,15 @@ impl CredentialService {
                 refresh_locks: DashMap::new(),
             }),
         }
+    }
+
+    /// Deleted servers are announced to the other replicas through `announcer` (only before
+    /// the service is shared).
+    pub(crate) fn with_announcer(mut self, announcer: Announcer) -> Self {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.announcer = Some(announcer);
+        }
+        self
     }
 
     /// The OAuth apps accounts register per connector.
@@ -471,6 +483,9 @@ impl CredentialService {
             for s in page {
                 if db.servers().delete(&s.server_id).await? {
                     servers += 1;
+                    if let Some(a) = &self.inner.announcer {
+                        a.announce(Change::Server(s.server_id.clone())).await;
+                    }
                 }
             }
         }

@@ -21,6 +21,7 @@ use dashmap::DashMap;
 use sha2::{Digest, Sha256};
 
 use crate::audit::{AuditEvent, AuditWriter, Outcome};
+use crate::cache::changes::{Announcer, Change};
 use crate::error::Error;
 
 /// A key just created: the only time the key itself is available.
@@ -45,6 +46,7 @@ struct VerifiedKey {
 pub struct ApiKeyService {
     db: Database,
     audit: AuditWriter,
+    announcer: Option<Announcer>,
     recheck: Duration,
     by_digest: Arc<DashMap<[u8; 32], VerifiedKey>>,
     /// Keys known to be active, by ID, with when that was last read (user tokens check it).
@@ -80,12 +82,19 @@ impl ApiKeyService {
         ApiKeyService {
             db,
             audit,
+            announcer: None,
             recheck,
             by_digest: Arc::new(DashMap::new()),
             active_ids: Arc::new(DashMap::new()),
             argon2_runs: Arc::new(AtomicU64::new(0)),
             in_flight: Arc::new(DashMap::new()),
         }
+    }
+
+    /// Revocations are announced to the other replicas through `announcer`.
+    pub(crate) fn with_announcer(mut self, announcer: Announcer) -> Self {
+        self.announcer = Some(announcer);
+        self
     }
 
     /// Creates an account-scoped key. With `key` given (bootstrap from a setting) that key is
@@ -272,6 +281,9 @@ impl ApiKeyService {
         let record = self.db.api_keys().get(key_id).await?;
         let found = self.db.api_keys().revoke(key_id).await?;
         self.forget(key_id);
+        if let (true, Some(announcer)) = (found, &self.announcer) {
+            announcer.announce(Change::Key(key_id.to_owned())).await;
+        }
         if let (true, Some(record)) = (found, record) {
             self.audit.record(
                 AuditEvent::new("key.revoked", Outcome::Ok)
@@ -297,6 +309,18 @@ impl ApiKeyService {
     fn forget(&self, key_id: &str) {
         self.by_digest.retain(|_, v| v.key_id != key_id);
         self.active_ids.remove(key_id);
+    }
+
+    /// Forgets a key verified earlier (another replica revoked it): its next use reads its row.
+    pub fn forget_key(&self, key_id: &str) {
+        self.forget(key_id);
+    }
+
+    /// Forgets every verified key (announcements may have been missed): each is verified
+    /// again at its next use. Rare: only after the change notifications were interrupted.
+    pub fn forget_all_keys(&self) {
+        self.active_ids.clear();
+        self.by_digest.clear();
     }
 }
 

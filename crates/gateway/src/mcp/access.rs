@@ -9,6 +9,7 @@ use alloy_domain::ApiError;
 use alloy_domain::ids::validate_user_id;
 use alloy_storage::ServerRecord;
 use chrono::Utc;
+use std::sync::Arc;
 
 use crate::app::Gateway;
 use crate::audit::{AuditEvent, Outcome};
@@ -48,6 +49,35 @@ impl Gateway {
         }
         .instrument(span)
         .await
+    }
+
+    /// The server of a token URL's token: from memory when read recently (see
+    /// [`AccessCache`](crate::cache::AccessCache)), else from the database.
+    async fn server_by_token(&self, token: &str) -> Result<Option<Arc<ServerRecord>>, Error> {
+        let digest = crate::cache::digest(token);
+        if let Some(s) = self.access_cache().server_by_token(&digest) {
+            return Ok(Some(s));
+        }
+        let Some(s) = self.db().servers().by_access_token(token).await? else {
+            return Ok(None);
+        };
+        let s = Arc::new(s);
+        self.access_cache()
+            .keep_server(Arc::clone(&s), Some(digest));
+        Ok(Some(s))
+    }
+
+    /// A server by ID: from memory when read recently, else from the database.
+    async fn server_by_id(&self, server_id: &str) -> Result<Option<Arc<ServerRecord>>, Error> {
+        if let Some(s) = self.access_cache().server_by_id(server_id) {
+            return Ok(Some(s));
+        }
+        let Some(s) = self.db().servers().get(server_id).await? else {
+            return Ok(None);
+        };
+        let s = Arc::new(s);
+        self.access_cache().keep_server(Arc::clone(&s), None);
+        Ok(Some(s))
     }
 
     /// The OpenTelemetry name of the database behind this gateway.
@@ -94,12 +124,7 @@ impl Gateway {
         if !token.starts_with(alloy_domain::ids::ACCESS_TOKEN_PREFIX) {
             return Err(bad_token());
         }
-        let server = self
-            .db()
-            .servers()
-            .by_access_token(token)
-            .await?
-            .ok_or_else(bad_token)?;
+        let server = self.server_by_token(token).await?.ok_or_else(bad_token)?;
         if server.server_id != auth.server_id {
             return Err(bad_token());
         }
@@ -147,9 +172,7 @@ impl Gateway {
             ApiError::not_found(format!("Server '{}' not found", auth.server_id)).into()
         };
         let server = self
-            .db()
-            .servers()
-            .get(auth.server_id)
+            .server_by_id(auth.server_id)
             .await?
             .ok_or_else(not_found)?;
         if server.account_id != caller.account_id {
@@ -164,12 +187,12 @@ impl Gateway {
 }
 
 /// The visibility and `users` rules, once the server and the acting user are known.
-fn admit(server: ServerRecord, caller: Caller) -> Result<(ServerRecord, Caller), Error> {
+fn admit(server: Arc<ServerRecord>, caller: Caller) -> Result<(ServerRecord, Caller), Error> {
     if !server.is_public && caller.user_id != server.user_id {
         return Err(ApiError::forbidden("This server is private to its owner").into());
     }
     if !server.restrictions.allows_user(&caller.user_id) {
         return Err(ApiError::forbidden("This user may not use this server").into());
     }
-    Ok((server, caller))
+    Ok((Arc::unwrap_or_clone(server), caller))
 }

@@ -7,7 +7,10 @@ use alloy_storage::ServerRecord;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
+use std::sync::Arc;
+
 use crate::app::Gateway;
+use crate::cache::changes::Change;
 use crate::error::Error;
 use crate::identity::Caller;
 
@@ -25,6 +28,17 @@ impl Gateway {
         sessions
             .open(&id, &server.server_id, &caller.user_id, revision.as_str())
             .await?;
+        // The client's next request uses it at once: keep it, sparing that read.
+        self.access_cache().keep_session(
+            crate::cache::digest(&id),
+            Arc::new(alloy_storage::McpSessionRecord {
+                server_id: server.server_id.clone(),
+                user_key: alloy_storage::McpSessionRepository::user_key(&caller.user_id),
+                protocol_version: revision.as_str().to_owned(),
+                created_at: chrono::Utc::now(),
+                ended_at: None,
+            }),
+        );
         // Sweep now and then as sessions open, so the table holds about one lifetime's worth.
         if rand::random::<u8>() == 0 {
             let cutoff = chrono::Utc::now() - self.config().mcp_session_ttl;
@@ -45,8 +59,17 @@ impl Gateway {
         server: &ServerRecord,
         caller: &Caller,
     ) -> Result<Option<ProtocolVersion>, Error> {
-        let Some(s) = self.db().mcp_sessions().get(session_id).await? else {
-            return Ok(None);
+        let digest = crate::cache::digest(session_id);
+        let s = match self.access_cache().session(&digest) {
+            Some(s) => s,
+            None => {
+                let Some(s) = self.db().mcp_sessions().get(session_id).await? else {
+                    return Ok(None);
+                };
+                let s = Arc::new(s);
+                self.access_cache().keep_session(digest, Arc::clone(&s));
+                s
+            }
         };
         let user_key = alloy_storage::McpSessionRepository::user_key(&caller.user_id);
         let expired = s.created_at + self.config().mcp_session_ttl <= chrono::Utc::now();
@@ -72,7 +95,13 @@ impl Gateway {
         caller: &Caller,
     ) -> Result<bool, Error> {
         match self.mcp_session(session_id, server, caller).await? {
-            Some(_) => Ok(self.db().mcp_sessions().end(session_id).await?),
+            Some(_) => {
+                let ended = self.db().mcp_sessions().end(session_id).await?;
+                self.announcer()
+                    .announce(Change::Session(crate::cache::digest(session_id)))
+                    .await;
+                Ok(ended)
+            }
             None => Ok(false),
         }
     }
