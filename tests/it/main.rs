@@ -16,4 +16,5 @@ mod operations;
 mod persistence;
 mod postgres;
 mod rate_limits;
+mod replicas;
 mod validation;

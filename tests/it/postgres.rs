@@ -9,7 +9,7 @@ use alloy_storage::testing::TestDatabase;
 use crate::support::*;
 
 /// A `DATABASE_URL` confined to a fresh schema of the test PostgreSQL server.
-async fn postgres_url() -> (TestDatabase, String) {
+pub(crate) async fn postgres_url() -> (TestDatabase, String) {
     let test_db = TestDatabase::postgres().await;
     let schema = test_db.schema.clone().expect("a PostgreSQL schema");
     let sep = if test_db.url.contains('?') { '&' } else { '?' };

@@ -80,7 +80,8 @@ impl AuditEvent {
     /// An event of kind `event` (`tools/call`, `server.created`, …) that ended with `outcome`.
     pub fn new(event: &str, outcome: Outcome) -> Self {
         let mut record = AuditEventRecord {
-            id: uuid::Uuid::new_v4().simple().to_string(),
+            // Time-ordered: new rows append to the primary key instead of landing anywhere in it.
+            id: uuid::Uuid::now_v7().simple().to_string(),
             occurred_at: Utc::now().trunc_subsecs(3),
             principal_kind: "none".to_owned(),
             event: event.to_owned(),
