@@ -4,8 +4,8 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Condition, ExprTrait};
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Statement,
 };
 use serde_json::Value;
 
@@ -113,33 +113,90 @@ impl From<audit_event::Model> for AuditEventRecord {
     }
 }
 
-fn active(e: AuditEventRecord) -> audit_event::ActiveModel {
-    let micros = |v: Option<u64>| v.map(|v| i64::try_from(v).unwrap_or(i64::MAX));
-    audit_event::ActiveModel {
-        id: Set(e.id),
-        occurred_at: Set(e.occurred_at),
-        account_id: Set(e.account_id),
-        user_key: Set(e.user_id.as_deref().map(super::user_key)),
-        user_id: Set(e.user_id),
-        principal_kind: Set(e.principal_kind),
-        principal_id: Set(e.principal_id),
-        server_id: Set(e.server_id),
-        event: Set(e.event),
-        tool: Set(e.tool),
-        connector_id: Set(e.connector_id),
-        action_id: Set(e.action_id),
-        outcome: Set(e.outcome),
-        error_code: Set(e.error_code),
-        upstream_status: Set(e.upstream_status.map(i32::from)),
-        latency_us: Set(micros(e.latency_us)),
-        upstream_latency_us: Set(micros(e.upstream_latency_us)),
-        credential_id: Set(e.credential_id),
-        client_ip: Set(e.client_ip),
-        request_id: Set(e.request_id),
-        client_name: Set(e.client_name),
-        client_version: Set(e.client_version),
-        details: Set(e.details),
+/// Rows per insert statement (23 parameters each).
+pub const ROWS_PER_STATEMENT: usize = 64;
+
+/// The stored columns, in the order [`row_values`] gives them.
+const COLUMNS: [&str; 23] = [
+    "id",
+    "occurred_at",
+    "account_id",
+    "user_id",
+    "user_key",
+    "principal_kind",
+    "principal_id",
+    "server_id",
+    "event",
+    "tool",
+    "connector_id",
+    "action_id",
+    "outcome",
+    "error_code",
+    "upstream_status",
+    "latency_us",
+    "upstream_latency_us",
+    "credential_id",
+    "client_ip",
+    "request_id",
+    "client_name",
+    "client_version",
+    "details",
+];
+
+fn insert_sql(backend: DbBackend, rows: usize) -> String {
+    let mut sql = format!("INSERT INTO audit_events ({}) VALUES ", COLUMNS.join(", "));
+    let mut n = 0;
+    for row in 0..rows {
+        if row > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for col in 0..COLUMNS.len() {
+            if col > 0 {
+                sql.push_str(", ");
+            }
+            n += 1;
+            match backend {
+                DbBackend::Postgres => {
+                    sql.push('$');
+                    sql.push_str(&n.to_string());
+                }
+                _ => sql.push('?'),
+            }
+        }
+        sql.push(')');
     }
+    sql
+}
+
+fn row_values(e: AuditEventRecord) -> [sea_orm::Value; 23] {
+    let micros = |v: Option<u64>| v.map(|v| i64::try_from(v).unwrap_or(i64::MAX));
+    let user_key = e.user_id.as_deref().map(super::user_key);
+    [
+        e.id.into(),
+        e.occurred_at.into(),
+        e.account_id.into(),
+        e.user_id.into(),
+        user_key.into(),
+        e.principal_kind.into(),
+        e.principal_id.into(),
+        e.server_id.into(),
+        e.event.into(),
+        e.tool.into(),
+        e.connector_id.into(),
+        e.action_id.into(),
+        e.outcome.into(),
+        e.error_code.into(),
+        e.upstream_status.map(i32::from).into(),
+        micros(e.latency_us).into(),
+        micros(e.upstream_latency_us).into(),
+        e.credential_id.into(),
+        e.client_ip.into(),
+        e.request_id.into(),
+        e.client_name.into(),
+        e.client_version.into(),
+        e.details.into(),
+    ]
 }
 
 /// Reads and writes the audit trail.
@@ -153,14 +210,21 @@ impl AuditRepository {
         AuditRepository { conn }
     }
 
-    /// Stores a batch of events in one statement.
+    /// Stores a batch of events, in statements of up to [`ROWS_PER_STATEMENT`] rows whose SQL
+    /// repeats from batch to batch, so that the database prepares each shape once (the
+    /// driver keeps prepared statements per connection) instead of parsing a new statement of
+    /// thousands of parameters every time.
     pub async fn insert(&self, events: Vec<AuditEventRecord>) -> Result<(), Error> {
-        if events.is_empty() {
-            return Ok(());
+        let backend = self.conn.get_database_backend();
+        let mut events = events.into_iter().peekable();
+        while events.peek().is_some() {
+            let chunk: Vec<AuditEventRecord> = events.by_ref().take(ROWS_PER_STATEMENT).collect();
+            let sql = insert_sql(backend, chunk.len());
+            let values: Vec<sea_orm::Value> = chunk.into_iter().flat_map(row_values).collect();
+            self.conn
+                .execute_raw(Statement::from_sql_and_values(backend, sql, values))
+                .await?;
         }
-        audit_event::Entity::insert_many(events.into_iter().map(active))
-            .exec_without_returning(&self.conn)
-            .await?;
         Ok(())
     }
 

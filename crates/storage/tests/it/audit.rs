@@ -174,5 +174,27 @@ on_both!(
             .unwrap();
         assert_eq!(removed, 4);
         assert_eq!(audit.list(&all_a, 100, 0).await.unwrap().1, 6);
+
+        // More than one statement's worth of rows (chunks of ROWS_PER_STATEMENT), twice: the
+        // statements are reused.
+        for round in 0..2u32 {
+            let bulk: Vec<AuditEventRecord> = (0..150)
+                .map(|n| AuditEventRecord {
+                    id: format!("bulk-{round}-{n:04}"),
+                    ..event(n, "acct-bulk", "alice", 0)
+                })
+                .collect();
+            audit.insert(bulk).await.unwrap();
+        }
+        let bulk = AuditFilter {
+            account_id: "acct-bulk".to_owned(),
+            ..AuditFilter::default()
+        };
+        let (page, total) = audit.list(&bulk, 1000, 0).await.unwrap();
+        assert_eq!(total, 300);
+        assert!(
+            page.iter()
+                .all(|e| e.details.is_some() && e.latency_us == Some(1234))
+        );
     }
 );
