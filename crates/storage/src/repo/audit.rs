@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Condition, ExprTrait};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Statement,
+    QueryFilter, QueryOrder, QuerySelect, Statement, TransactionTrait,
 };
 use serde_json::Value;
 
@@ -215,16 +215,21 @@ impl AuditRepository {
     /// driver keeps prepared statements per connection) instead of parsing a new statement of
     /// thousands of parameters every time.
     pub async fn insert(&self, events: Vec<AuditEventRecord>) -> Result<(), Error> {
+        if events.is_empty() {
+            return Ok(());
+        }
         let backend = self.conn.get_database_backend();
+        // One transaction per batch: one commit, however many statements.
+        let txn = self.conn.begin().await?;
         let mut events = events.into_iter().peekable();
         while events.peek().is_some() {
             let chunk: Vec<AuditEventRecord> = events.by_ref().take(ROWS_PER_STATEMENT).collect();
             let sql = insert_sql(backend, chunk.len());
             let values: Vec<sea_orm::Value> = chunk.into_iter().flat_map(row_values).collect();
-            self.conn
-                .execute_raw(Statement::from_sql_and_values(backend, sql, values))
+            txn.execute_raw(Statement::from_sql_and_values(backend, sql, values))
                 .await?;
         }
+        txn.commit().await?;
         Ok(())
     }
 
