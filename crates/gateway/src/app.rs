@@ -67,20 +67,28 @@ impl Gateway {
         let audit = AuditWriter::start(db.clone(), config.audit.clone());
         let access_cache = Arc::new(AccessCache::new(config.cache_fresh_for));
         let announcer = Announcer::new(db.clone(), Arc::clone(&access_cache));
-        let api_keys = ApiKeyService::new(db.clone(), config.key_recheck_interval, audit.clone())
-            .with_announcer(announcer.clone());
+        let api_keys = ApiKeyService::new(
+            db.clone(),
+            config.key_recheck_interval,
+            audit.clone(),
+            announcer.clone(),
+        );
         let user_tokens = UserTokens::new(&config.jwt_secret, config.user_token_ttl);
         let authenticator = Authenticator::new(api_keys.clone(), user_tokens.clone());
-        let servers = ServerService::new(db.clone(), config.public_url.clone(), audit.clone())
-            .with_announcer(announcer.clone());
+        let servers = ServerService::new(
+            db.clone(),
+            config.public_url.clone(),
+            audit.clone(),
+            announcer.clone(),
+        );
         let credentials = CredentialService::new(
             db.clone(),
             Arc::clone(&catalog),
             executor.clone(),
             &config.public_url,
             audit.clone(),
-        )
-        .with_announcer(announcer.clone());
+            announcer.clone(),
+        );
         Gateway {
             inner: Arc::new(Inner {
                 audit_log: AuditLog::new(db.clone()),

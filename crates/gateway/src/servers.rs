@@ -22,7 +22,7 @@ pub struct ServerService {
     db: Database,
     public_url: String,
     audit: AuditWriter,
-    announcer: Option<Announcer>,
+    announcer: Announcer,
 }
 
 /// Timestamps on the wire: RFC 3339, UTC, milliseconds.
@@ -61,25 +61,24 @@ fn not_found(server_id: &str) -> Error {
 }
 
 impl ServerService {
-    pub(crate) fn new(db: Database, public_url: String, audit: AuditWriter) -> Self {
+    pub(crate) fn new(
+        db: Database,
+        public_url: String,
+        audit: AuditWriter,
+        announcer: Announcer,
+    ) -> Self {
         ServerService {
             db,
             public_url,
             audit,
-            announcer: None,
+            announcer,
         }
-    }
-
-    /// Changes are announced to the other replicas through `announcer`.
-    pub(crate) fn with_announcer(mut self, announcer: Announcer) -> Self {
-        self.announcer = Some(announcer);
-        self
     }
 
     async fn changed(&self, server_id: &str) {
-        if let Some(a) = &self.announcer {
-            a.announce(Change::Server(server_id.to_owned())).await;
-        }
+        self.announcer
+            .announce(Change::Server(server_id.to_owned()))
+            .await;
     }
 
     /// `url` of a server.

@@ -105,7 +105,7 @@ pub struct CredentialService {
 struct Inner {
     db: Database,
     audit: AuditWriter,
-    announcer: Option<Announcer>,
+    announcer: Announcer,
     catalog: Arc<CatalogSlot>,
     executor: Executor,
     tokens: Result<TokenEndpoint, String>,
@@ -253,13 +253,14 @@ fn material(record: &CredentialRecord, secret: &SecretFields) -> Result<Credenti
 impl CredentialService {
     /// The service over a database, the connector catalog and the executor (for verifying
     /// new credentials). `public_url` is the base of the OAuth callback URL; what changes is
-    /// recorded in `audit`.
+    /// recorded in `audit`, and servers deleted with a user announced through `announcer`.
     pub fn new(
         db: Database,
         catalog: Arc<CatalogSlot>,
         executor: Executor,
         public_url: &str,
         audit: AuditWriter,
+        announcer: Announcer,
     ) -> Self {
         let callback_url = format!("{}/oauth/callback", public_url.trim_end_matches('/'));
         let tokens = TokenEndpoint::new();
@@ -275,7 +276,7 @@ impl CredentialService {
                     audit.clone(),
                 ),
                 audit,
-                announcer: None,
+                announcer,
                 db,
                 catalog,
                 executor,
@@ -284,15 +285,6 @@ impl CredentialService {
                 refresh_locks: DashMap::new(),
             }),
         }
-    }
-
-    /// Deleted servers are announced to the other replicas through `announcer` (only before
-    /// the service is shared).
-    pub(crate) fn with_announcer(mut self, announcer: Announcer) -> Self {
-        if let Some(inner) = Arc::get_mut(&mut self.inner) {
-            inner.announcer = Some(announcer);
-        }
-        self
     }
 
     /// The OAuth apps accounts register per connector.
@@ -483,9 +475,10 @@ impl CredentialService {
             for s in page {
                 if db.servers().delete(&s.server_id).await? {
                     servers += 1;
-                    if let Some(a) = &self.inner.announcer {
-                        a.announce(Change::Server(s.server_id.clone())).await;
-                    }
+                    self.inner
+                        .announcer
+                        .announce(Change::Server(s.server_id.clone()))
+                        .await;
                 }
             }
         }

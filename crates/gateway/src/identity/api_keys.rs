@@ -46,7 +46,7 @@ struct VerifiedKey {
 pub struct ApiKeyService {
     db: Database,
     audit: AuditWriter,
-    announcer: Option<Announcer>,
+    announcer: Announcer,
     recheck: Duration,
     by_digest: Arc<DashMap<[u8; 32], VerifiedKey>>,
     /// Keys known to be active, by ID, with when that was last read (user tokens check it).
@@ -78,23 +78,22 @@ fn unauthorized() -> Error {
 }
 
 impl ApiKeyService {
-    pub(crate) fn new(db: Database, recheck: Duration, audit: AuditWriter) -> Self {
+    pub(crate) fn new(
+        db: Database,
+        recheck: Duration,
+        audit: AuditWriter,
+        announcer: Announcer,
+    ) -> Self {
         ApiKeyService {
             db,
             audit,
-            announcer: None,
+            announcer,
             recheck,
             by_digest: Arc::new(DashMap::new()),
             active_ids: Arc::new(DashMap::new()),
             argon2_runs: Arc::new(AtomicU64::new(0)),
             in_flight: Arc::new(DashMap::new()),
         }
-    }
-
-    /// Revocations are announced to the other replicas through `announcer`.
-    pub(crate) fn with_announcer(mut self, announcer: Announcer) -> Self {
-        self.announcer = Some(announcer);
-        self
     }
 
     /// Creates an account-scoped key. With `key` given (bootstrap from a setting) that key is
@@ -281,8 +280,10 @@ impl ApiKeyService {
         let record = self.db.api_keys().get(key_id).await?;
         let found = self.db.api_keys().revoke(key_id).await?;
         self.forget(key_id);
-        if let (true, Some(announcer)) = (found, &self.announcer) {
-            announcer.announce(Change::Key(key_id.to_owned())).await;
+        if found {
+            self.announcer
+                .announce(Change::Key(key_id.to_owned()))
+                .await;
         }
         if let (true, Some(record)) = (found, record) {
             self.audit.record(
@@ -342,6 +343,10 @@ mod tests {
             t.db.clone(),
             Duration::from_secs(60),
             crate::audit::AuditWriter::disabled(),
+            Announcer::new(
+                t.db.clone(),
+                Arc::new(crate::cache::AccessCache::new(Duration::ZERO)),
+            ),
         );
         let created = keys
             .create("acct", "owner", "burst", None, None)
