@@ -3,7 +3,7 @@
 
 use alloy_domain::ApiError;
 use alloy_gateway::Caller;
-use alloy_gateway::audit::{Outcome, RequestScope};
+use alloy_gateway::audit::RequestScope;
 use alloy_ratelimit::Decision;
 use hyper::body::Incoming;
 use hyper::http::request::Parts;
@@ -30,12 +30,7 @@ pub async fn admit(
     let caller = match authenticated {
         Ok(c) => c,
         Err(e) => {
-            let api = e.to_api_error();
-            RequestScope::note(|n| {
-                n.outcome = Some(Outcome::Refused.as_str());
-                n.error_code = Some(api.code.as_str().to_owned());
-                n.reason = Some(api.message.clone());
-            });
+            RequestScope::note_refusal(&e.to_api_error());
             let decision = state.limiter.check(&ctx.address_bucket()).await;
             if !decision.allowed {
                 return Err(rate_limit::management_refusal(&decision));

@@ -70,6 +70,16 @@ impl RequestScope {
         }
     }
 
+    /// Notes why the current request was refused: outcome `refused`, the error's code and
+    /// message.
+    pub fn note_refusal(error: &alloy_domain::ApiError) {
+        Self::note(|n| {
+            n.outcome = Some(super::Outcome::Refused.as_str());
+            n.error_code = Some(error.code.as_str().to_owned());
+            n.reason = Some(error.message.clone());
+        });
+    }
+
     /// The request's ID.
     pub fn request_id(&self) -> &str {
         &self.request_id

@@ -93,11 +93,7 @@ impl Gateway {
     /// request's log line.
     pub async fn record_mcp_refusal(&self, server_id: &str, error: &Error) {
         let api = error.to_api_error();
-        crate::audit::RequestScope::note(|n| {
-            n.outcome = Some(Outcome::Refused.as_str());
-            n.error_code = Some(api.code.as_str().to_owned());
-            n.reason = Some(api.message.clone());
-        });
+        crate::audit::RequestScope::note_refusal(&api);
         if !self.audit().is_enabled() || server_id.is_empty() {
             return;
         }
