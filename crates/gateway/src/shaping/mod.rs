@@ -12,8 +12,8 @@
 //! Whatever the tier, no array anywhere in an answer holds more than [`MAX_ARRAY_ITEMS`] items
 //! ([`cap_arrays`]). Everything here is a pure function of its inputs.
 
-use alloy_connectors::pagination::lookup;
 use alloy_connectors::Action;
+use alloy_connectors::pagination::lookup;
 use serde_json::{Map, Value, json};
 
 /// Lists with fewer items than this are shown whole.
