@@ -91,6 +91,14 @@ impl TestDatabase {
     }
 }
 
+/// Not a cleanup: having a `Drop` impl makes closures and `async move` blocks capture a
+/// `TestDatabase` whole. Without it, Rust 2021+ disjoint capture takes only `t.db` into a test
+/// body and drops `t.dir` at once, deleting the SQLite directory under the open pool: the next
+/// connection the pool opens then fails with "unable to open database file".
+impl Drop for TestDatabase {
+    fn drop(&mut self) {}
+}
+
 /// The PostgreSQL URL tests use.
 pub fn postgres_url() -> String {
     std::env::var("ALLOY_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned())
