@@ -13,7 +13,8 @@
 # Prints figures only; nothing is asserted.
 #
 # Settings (environment): BENCH_CONCURRENCY (16), BENCH_SECONDS (10 per case),
-# BENCH_WARMUP (2), BENCH_SERVER_LOG (alloy-mcp-server's --log filter, default `info`: the
+# BENCH_WARMUP (2), BENCH_AUDIT_ROUNDS (4: rounds of the audit on/off comparison, in the order
+# on-off, off-on, …), BENCH_SERVER_LOG (alloy-mcp-server's --log filter, default `info`: the
 # access log is written as in production, to a file), BENCH_PROFILE (`release`; `dev` only to
 # try the script quickly: debug figures mean nothing).
 set -euo pipefail
@@ -22,6 +23,7 @@ ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 CONCURRENCY="${BENCH_CONCURRENCY:-16}"
 SECS="${BENCH_SECONDS:-10}"
 WARMUP="${BENCH_WARMUP:-2}"
+AUDIT_ROUNDS="${BENCH_AUDIT_ROUNDS:-4}"
 SERVER_LOG="${BENCH_SERVER_LOG:-info}"
 KEY="alloy_bench_bootstrap_key_0123456789"
 TOKEN="ghp_bench0token000000000000000000000000"
@@ -69,6 +71,7 @@ start_alloy() {
     --rate-limit-per-minute 1000000000 --connector-base-urls "github=$BARE" \
     --log "$SERVER_LOG" "$@" >"$WORK/$name.out" 2>"$WORK/$name.log" &
   PIDS+=($!)
+  printf -v "${var}_PID" '%s' "$!"
   local base
   base="$(wait_for_line "$WORK/$name.out" 'listening on http://' | sed -E 's/.*listening on (http:[^ ]+).*/\1/')"
   log "$name: alloy-mcp-server $base $*"
@@ -95,13 +98,19 @@ EXECUTE_BODY="{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\"
 MCP_HEADERS=(--header 'accept: application/json, text/event-stream'
   --header 'content-type: application/json' --header 'mcp-protocol-version: 2026-07-28')
 
-# load NAME CONCURRENCY ARGS... : one run, its JSON report appended to $WORK/results.
+# CPU time (user + system, in clock ticks) process $1 has used so far.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+# load NAME CONCURRENCY ARGS... : one run, its JSON report appended to $WORK/results; with
+# SERVER_PID set, also the CPU ticks that server used during the run (warm-up included).
 load() {
   local name="$1" conc="$2"; shift 2
   log "$name (concurrency $conc, ${SECS}s)"
-  local out
+  local out before=0 after=0
+  if [ -n "${SERVER_PID:-}" ]; then before="$(cpu_ticks "$SERVER_PID")"; fi
   out="$("$BIN/mcp_load" --concurrency "$conc" --seconds "$SECS" --warmup "$WARMUP" "$@")"
-  printf '%s\t%s\t%s\n' "$name" "$conc" "$out" >>"$WORK/results"
+  if [ -n "${SERVER_PID:-}" ]; then after="$(cpu_ticks "$SERVER_PID")"; fi
+  printf '%s\t%s\t%s\t%s\n' "$name" "$conc" "$out" "$((after - before))" >>"$WORK/results"
 }
 
 load bare "$CONCURRENCY" --url "$BARE/" --header 'content-type: application/json' --body "$LIST_BODY" \
@@ -111,19 +120,28 @@ load tools/list "$CONCURRENCY" --url "$ACCESS_URL" "${MCP_HEADERS[@]}" \
 load list_connectors "$CONCURRENCY" --url "$ACCESS_URL" "${MCP_HEADERS[@]}" \
   --header 'mcp-method: tools/call' --header 'mcp-name: list_connectors_alloy' \
   --body "$CONNECTORS_BODY" --expect-body '"connectors"' --reject-body '"isError":true'
-# The audit trail's cost: both servers in alternation (on, off, on, off), so that a drift of
-# the machine's speed during the run weighs on both alike.
-for round in 1 2; do
-  for target in on off; do
-    if [ "$target" = on ]; then url="$ACCESS_URL"; else url="$NO_AUDIT_URL"; fi
-    load "audit_${target}_list_$round" "$CONCURRENCY" --url "$url" "${MCP_HEADERS[@]}" \
-      --header 'mcp-method: tools/call' --header 'mcp-name: list_connectors_alloy' \
-      --body "$CONNECTORS_BODY" --expect-body '"connectors"' --reject-body '"isError":true'
-    load "audit_${target}_execute_$round" "$CONCURRENCY" --url "$url" "${MCP_HEADERS[@]}" \
-      --header 'mcp-method: tools/call' --header 'mcp-name: execute_action_alloy' \
-      --body "$EXECUTE_BODY" --expect-body '"number":8' --reject-body '"isError":true'
+# The audit trail's cost: both servers in alternation, the order reversed every round (on-off,
+# off-on, on-off, …), so that neither a drift of the machine's speed nor going first weighs on
+# one side; each server's own CPU time per request is recorded too.
+for round in $(seq 1 "$AUDIT_ROUNDS"); do
+  if [ $((round % 2)) = 1 ]; then order="on off"; else order="off on"; fi
+  for case in list execute; do
+    for target in $order; do
+      if [ "$target" = on ]; then url="$ACCESS_URL"; SERVER_PID="$ACCESS_URL_PID"
+      else url="$NO_AUDIT_URL"; SERVER_PID="$NO_AUDIT_URL_PID"; fi
+      if [ "$case" = list ]; then
+        load "audit_${target}_list_$round" "$CONCURRENCY" --url "$url" "${MCP_HEADERS[@]}" \
+          --header 'mcp-method: tools/call' --header 'mcp-name: list_connectors_alloy' \
+          --body "$CONNECTORS_BODY" --expect-body '"connectors"' --reject-body '"isError":true'
+      else
+        load "audit_${target}_execute_$round" "$CONCURRENCY" --url "$url" "${MCP_HEADERS[@]}" \
+          --header 'mcp-method: tools/call' --header 'mcp-name: execute_action_alloy' \
+          --body "$EXECUTE_BODY" --expect-body '"number":8' --reject-body '"isError":true'
+      fi
+    done
   done
 done
+SERVER_PID=
 for conc in "$CONCURRENCY" 1; do
   load direct "$conc" --url "$BARE/repos/octocat/hello-world/issues" \
     --header "authorization: Bearer $TOKEN" --header 'content-type: application/json' \
@@ -133,13 +151,17 @@ for conc in "$CONCURRENCY" 1; do
     --body "$EXECUTE_BODY" --expect-body '"number":8' --reject-body '"isError":true'
 done
 
-python3 - "$WORK/results" "$(nproc)" <<'EOF'
-import json, sys
+python3 - "$WORK/results" "$(nproc)" "$(getconf CLK_TCK)" "$((SECS + WARMUP))" <<'EOF'
+import json, statistics, sys
 
 rows = {}
+tick_us = 1e6 / int(sys.argv[3])
+run_secs = int(sys.argv[4])  # a run's warm-up and measured seconds, when its CPU was counted
 for line in open(sys.argv[1]):
-    name, conc, report = line.rstrip("\n").split("\t")
-    rows[(name, int(conc))] = json.loads(report)
+    name, conc, report, ticks = line.rstrip("\n").split("\t")
+    r = json.loads(report)
+    r["cpu_us"] = int(ticks) * tick_us
+    rows[(name, int(conc))] = r
 
 print(f"\nMCP endpoint benchmark (loopback, {sys.argv[2]} CPUs shared by servers and load generator)")
 print(f"{'case':<34}{'conc':>5}{'req/s':>11}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}  vs bare")
@@ -166,13 +188,22 @@ for (name, conc), r in rows.items():
         d = rows[("direct", conc)]
         print(f"  concurrency {conc:>3}: +{r['p50_ms'] - d['p50_ms']:.3f} ms p50, "
               f"+{r['p99_ms'] - d['p99_ms']:.3f} ms p99, {r['rps'] / d['rps']:.2f}x req/s")
-print("\nThe audit trail's cost: tools/call at concurrency 16, audit on against off, two rounds each,")
-print("alternating (on, off, on, off); req/s and p99 are the means of the rounds")
+print(f"\nThe audit trail's cost: tools/call at concurrency {list(audit)[0][1]}, audit on against off, "
+      f"{len(audit) // 4} rounds each, alternating (on-off, off-on, ...)")
+print("  cost = 1 - (req/s on) / (req/s off); server CPU per request = the server's CPU time during a run")
+print("  over req/s x (warm-up + measured seconds)")
 for case, label in (("list", "list_connectors_alloy"), ("execute", "execute_action_alloy")):
-    def mean(target, key):
-        vals = [r[key] for (n, _), r in audit.items() if n.startswith(f"audit_{target}_{case}_")]
-        return sum(vals) / len(vals)
-    on_rps, off_rps = mean("on", "rps"), mean("off", "rps")
-    print(f"  {label:<24} on {on_rps:>8.0f} req/s, off {off_rps:>8.0f} req/s: "
-          f"cost {(1 - on_rps / off_rps) * 100:+.1f}%; p99 {mean('on', 'p99_ms'):.3f} vs {mean('off', 'p99_ms'):.3f} ms")
+    def runs(target):
+        return [r for (n, _), r in sorted(audit.items()) if n.startswith(f"audit_{target}_{case}_")]
+    on, off = runs("on"), runs("off")
+    on_rps = statistics.mean(r["rps"] for r in on)
+    off_rps = statistics.mean(r["rps"] for r in off)
+    per_round = [1 - a["rps"] / b["rps"] for a, b in zip(on, off)]
+    def cpu(rs):
+        return sum(r["cpu_us"] for r in rs) / sum(r["rps"] * run_secs for r in rs)
+    print(f"  {label:<24} on {on_rps:>8.0f} req/s, off {off_rps:>8.0f} req/s: cost {(1 - on_rps / off_rps) * 100:+.1f}% "
+          f"(rounds: {', '.join(f'{c * 100:+.1f}%' for c in per_round)}; median {statistics.median(per_round) * 100:+.1f}%)")
+    print(f"  {'':<24} server CPU per request: on {cpu(on):.1f} µs, off {cpu(off):.1f} µs "
+          f"({(cpu(on) / cpu(off) - 1) * 100:+.1f}%); p99 {statistics.mean(r['p99_ms'] for r in on):.3f} "
+          f"vs {statistics.mean(r['p99_ms'] for r in off):.3f} ms")
 EOF

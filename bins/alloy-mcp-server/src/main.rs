@@ -9,6 +9,12 @@ use clap::parser::ValueSource;
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
+/// mimalloc instead of the system allocator: a request allocates and frees many small buffers
+/// (JSON, headers, audit events freed on another thread), and glibc's malloc took a third of the
+/// server's CPU under load (see docs/performance.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// A self-hosted, multi-tenant MCP gateway.
 ///
 /// Every setting is a flag and an environment variable (shown in brackets).

@@ -11,6 +11,10 @@ use alloy_gateway::audit::{AuditConfig, AuditEvent, AuditWriter, Outcome};
 use alloy_gateway::{Caller, Principal};
 use alloy_storage::testing::TestDatabase;
 
+/// The server's allocator, so that the figures are the server's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// User plus system CPU time of this process so far (Linux: /proc/self/stat, in clock ticks of
 /// 10 ms); `None` elsewhere.
 fn cpu_time() -> Option<Duration> {

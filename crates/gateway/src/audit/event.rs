@@ -165,7 +165,10 @@ impl AuditEvent {
 
     /// The MCP client's `clientInfo`.
     pub fn client(mut self, name: Option<&str>, version: Option<&str>) -> Self {
-        let clip = |s: &str| s.chars().take(200).collect::<String>();
+        let clip = |s: &str| match s.char_indices().nth(200) {
+            Some((end, _)) => s[..end].to_owned(),
+            None => s.to_owned(),
+        };
         self.record.client_name = name.map(clip);
         self.record.client_version = version.map(clip);
         self

@@ -161,30 +161,32 @@ async fn drain(db: Database, mut rx: mpsc::Receiver<Message>, dropped: Arc<Atomi
     let repo = db.audit();
     let mut batch: Vec<AuditEventRecord> = Vec::with_capacity(BATCH);
     let mut waiting: Vec<oneshot::Sender<()>> = Vec::new();
+    let mut messages: Vec<Message> = Vec::with_capacity(BATCH);
     let mut last_warning: Option<Instant> = None;
-    while let Some(first) = rx.recv().await {
+    loop {
         // Gather for a moment before writing: one statement for many events costs the
-        // database far less than one each, and nobody waits on the trail.
-        let deadline = tokio::time::Instant::now() + GATHER_FOR;
-        let mut next = Some(first);
-        while let Some(message) = next.take() {
-            let flush_now = match message {
-                Message::Event(e) => {
-                    batch.push(*e);
-                    false
+        // database far less than one each, and nobody waits on the trail. Messages are taken
+        // as many at a time as are queued, so that a busy queue costs one wake-up per batch
+        // rather than a timer and a wake-up per event.
+        if rx.recv_many(&mut messages, BATCH).await == 0 {
+            break;
+        }
+        let gathered = tokio::time::sleep(GATHER_FOR);
+        tokio::pin!(gathered);
+        loop {
+            for message in messages.drain(..) {
+                match message {
+                    Message::Event(e) => batch.push(*e),
+                    Message::Flush(done) => waiting.push(done),
                 }
-                Message::Flush(done) => {
-                    waiting.push(done);
-                    true
-                }
-            };
-            if flush_now || batch.len() >= BATCH {
+            }
+            if !waiting.is_empty() || batch.len() >= BATCH {
                 break;
             }
-            next = tokio::select! {
-                m = rx.recv() => m,
-                () = tokio::time::sleep_until(deadline) => None,
-            };
+            tokio::select! {
+                n = rx.recv_many(&mut messages, BATCH - batch.len()) => if n == 0 { break },
+                () = &mut gathered => break,
+            }
         }
         if !batch.is_empty() {
             let n = batch.len() as u64;

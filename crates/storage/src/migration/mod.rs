@@ -7,6 +7,7 @@ mod m0002_credentials;
 mod m0003_mcp_sessions;
 mod m0004_catalog;
 mod m0005_audit;
+mod m0006_audit_rowid;
 
 /// All migrations of the project.
 pub struct Migrator;
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0003_mcp_sessions::Migration),
             Box::new(m0004_catalog::Migration),
             Box::new(m0005_audit::Migration),
+            Box::new(m0006_audit_rowid::Migration),
         ]
     }
 }

@@ -1,11 +1,13 @@
 //! The audit trail: written in batches by the gateway's audit writer, listed per account,
 //! exported by the operator, swept after the retention period.
 
+use std::sync::{Arc, OnceLock};
+
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Condition, ExprTrait};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Statement, TransactionTrait,
+    ColumnTrait, DatabaseConnection, DbBackend, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 use serde_json::Value;
 
@@ -169,34 +171,81 @@ fn insert_sql(backend: DbBackend, rows: usize) -> String {
     sql
 }
 
-fn row_values(e: AuditEventRecord) -> [sea_orm::Value; 23] {
-    let micros = |v: Option<u64>| v.map(|v| i64::try_from(v).unwrap_or(i64::MAX));
-    let user_key = e.user_id.as_deref().map(super::user_key);
-    [
-        e.id.into(),
-        e.occurred_at.into(),
-        e.account_id.into(),
-        e.user_id.into(),
-        user_key.into(),
-        e.principal_kind.into(),
-        e.principal_id.into(),
-        e.server_id.into(),
-        e.event.into(),
-        e.tool.into(),
-        e.connector_id.into(),
-        e.action_id.into(),
-        e.outcome.into(),
-        e.error_code.into(),
-        e.upstream_status.map(i32::from).into(),
-        micros(e.latency_us).into(),
-        micros(e.upstream_latency_us).into(),
-        e.credential_id.into(),
-        e.client_ip.into(),
-        e.request_id.into(),
-        e.client_name.into(),
-        e.client_version.into(),
-        e.details.into(),
-    ]
+/// The SQL of a full statement ([`ROWS_PER_STATEMENT`] rows), built once per backend.
+fn full_insert_sql(backend: DbBackend) -> &'static str {
+    static SQLITE: OnceLock<String> = OnceLock::new();
+    static POSTGRES: OnceLock<String> = OnceLock::new();
+    let cell = match backend {
+        DbBackend::Postgres => &POSTGRES,
+        _ => &SQLITE,
+    };
+    cell.get_or_init(|| insert_sql(backend, ROWS_PER_STATEMENT))
+}
+
+/// Binds one event's columns, in [`COLUMNS`] order, to an insert of either backend.
+///
+/// The values go to the driver by move. (SeaORM's statement path clones every value of a
+/// statement before binding it; on the audit trail's hot path, that was a tenth of the
+/// writer's work.)
+macro_rules! bind_event {
+    ($query:expr, $e:expr) => {{
+        let e: AuditEventRecord = $e;
+        let micros = |v: Option<u64>| v.map(|v| i64::try_from(v).unwrap_or(i64::MAX));
+        let user_key = e.user_id.as_deref().map(super::user_key);
+        $query
+            .bind(e.id)
+            .bind(e.occurred_at)
+            .bind(e.account_id)
+            .bind(e.user_id)
+            .bind(user_key)
+            .bind(e.principal_kind)
+            .bind(e.principal_id)
+            .bind(e.server_id)
+            .bind(e.event)
+            .bind(e.tool)
+            .bind(e.connector_id)
+            .bind(e.action_id)
+            .bind(e.outcome)
+            .bind(e.error_code)
+            .bind(e.upstream_status.map(i32::from))
+            .bind(micros(e.latency_us))
+            .bind(micros(e.upstream_latency_us))
+            .bind(e.credential_id)
+            .bind(e.client_ip)
+            .bind(e.request_id)
+            .bind(e.client_name)
+            .bind(e.client_version)
+            .bind(e.details)
+    }};
+}
+
+/// Inserts `events` in one transaction of `pool`, in statements of up to
+/// [`ROWS_PER_STATEMENT`] rows (the same for SQLite and PostgreSQL, hence a macro).
+macro_rules! insert_batch {
+    ($pool:expr, $backend:expr, $events:expr) => {{
+        let mut tx = $pool.begin().await.map_err(sqlx_error)?;
+        let mut events = $events.into_iter().peekable();
+        while events.peek().is_some() {
+            let chunk: Vec<AuditEventRecord> = events.by_ref().take(ROWS_PER_STATEMENT).collect();
+            let mut query = if chunk.len() == ROWS_PER_STATEMENT {
+                sqlx::query(full_insert_sql($backend))
+            } else {
+                // Our own text: placeholders only, never a value.
+                sqlx::query(sqlx::AssertSqlSafe(insert_sql($backend, chunk.len())))
+            };
+            for e in chunk {
+                query = bind_event!(query, e);
+            }
+            query.execute(&mut *tx).await.map_err(sqlx_error)?;
+        }
+        tx.commit().await.map_err(sqlx_error)?;
+    }};
+}
+
+fn sqlx_error(e: sqlx::Error) -> Error {
+    Error::Database(sea_orm::DbErr::Exec(sea_orm::RuntimeErr::SqlxError(
+        Arc::new(e),
+    )))
 }
 
 /// Reads and writes the audit trail.
@@ -218,18 +267,21 @@ impl AuditRepository {
         if events.is_empty() {
             return Ok(());
         }
-        let backend = self.conn.get_database_backend();
         // One transaction per batch: one commit, however many statements.
-        let txn = self.conn.begin().await?;
-        let mut events = events.into_iter().peekable();
-        while events.peek().is_some() {
-            let chunk: Vec<AuditEventRecord> = events.by_ref().take(ROWS_PER_STATEMENT).collect();
-            let sql = insert_sql(backend, chunk.len());
-            let values: Vec<sea_orm::Value> = chunk.into_iter().flat_map(row_values).collect();
-            txn.execute_raw(Statement::from_sql_and_values(backend, sql, values))
-                .await?;
+        match self.conn.get_database_backend() {
+            DbBackend::Postgres => {
+                insert_batch!(
+                    self.conn.get_postgres_connection_pool(),
+                    DbBackend::Postgres,
+                    events
+                )
+            }
+            _ => insert_batch!(
+                self.conn.get_sqlite_connection_pool(),
+                DbBackend::Sqlite,
+                events
+            ),
         }
-        txn.commit().await?;
         Ok(())
     }
 
