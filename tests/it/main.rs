@@ -11,6 +11,7 @@ mod oauth;
 mod auth;
 mod binary;
 mod isolation;
+mod keep_alive;
 mod limits_and_routes;
 mod operations;
 mod persistence;

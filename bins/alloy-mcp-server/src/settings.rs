@@ -109,6 +109,10 @@ pub struct ServeSettings {
     #[arg(long, env = "ALLOY_BODY_READ_TIMEOUT_MS", default_value_t = 30_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub body_read_timeout_ms: u64,
 
+    /// Largest request body accepted, in bytes (413 above it); the reference's 10 MB by default.
+    #[arg(long, env = "ALLOY_MAX_BODY_BYTES", default_value_t = 10 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(1024..=1024 * 1024 * 1024))]
+    pub max_body_bytes: u64,
+
     /// Seconds a verified API key is trusted before its row is read again. A key revoked by
     /// another replica (or by `keys revoke`) stops working here within this time; 0 reads the
     /// row on every request (still without an argon2 computation).

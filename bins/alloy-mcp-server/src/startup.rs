@@ -313,7 +313,7 @@ pub async fn start(store: StoreSettings, serve: ServeSettings) -> anyhow::Result
         shutdown_grace: Duration::from_secs(serve.shutdown_grace_secs),
         header_read_timeout: Duration::from_millis(serve.header_read_timeout_ms),
         body_read_timeout: Duration::from_millis(serve.body_read_timeout_ms),
-        ..HttpConfig::default()
+        max_body_bytes: usize::try_from(serve.max_body_bytes).unwrap_or(usize::MAX),
     };
     let mut state = AppState::new(gateway.clone(), Arc::clone(&limiter), http)
         .with_trace_parent(observability::trace_parent());

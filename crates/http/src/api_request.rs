@@ -1,11 +1,11 @@
 //! What every authenticated management-API request goes through before its handler: reading
 //! the credentials, spending one token of the right bucket, and reading a JSON body.
 
+use crate::request_body::RequestBody;
 use alloy_domain::ApiError;
 use alloy_gateway::Caller;
 use alloy_gateway::audit::RequestScope;
 use alloy_ratelimit::Decision;
-use hyper::body::Incoming;
 use hyper::http::request::Parts;
 use hyper::{HeaderMap, Request};
 use serde_json::Value;
@@ -52,8 +52,8 @@ pub async fn admit(
 pub async fn serve_admitted(
     state: &AppState,
     ctx: &RequestContext,
-    req: Request<Incoming>,
-    serve: impl AsyncFnOnce(&Caller, Parts, Incoming) -> Result<HttpResponse, alloy_gateway::Error>,
+    req: Request<RequestBody>,
+    serve: impl AsyncFnOnce(&Caller, Parts, RequestBody) -> Result<HttpResponse, alloy_gateway::Error>,
 ) -> HttpResponse {
     let (parts, body) = req.into_parts();
     let (caller, decision) = match admit(state, ctx, &parts.headers).await {
@@ -69,7 +69,11 @@ pub async fn serve_admitted(
 }
 
 /// The request body as JSON, within the size and time limits.
-pub async fn json_body(state: &AppState, parts: &Parts, body: Incoming) -> Result<Value, ApiError> {
+pub async fn json_body(
+    state: &AppState,
+    parts: &Parts,
+    body: RequestBody,
+) -> Result<Value, ApiError> {
     let bytes = read_limited(state, parts, body).await?;
     parse_json(&parts.headers, &bytes)
 }
@@ -78,7 +82,7 @@ pub async fn json_body(state: &AppState, parts: &Parts, body: Incoming) -> Resul
 pub async fn optional_json_body(
     state: &AppState,
     parts: &Parts,
-    body: Incoming,
+    body: RequestBody,
 ) -> Result<Value, ApiError> {
     let bytes = read_limited(state, parts, body).await?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
@@ -90,7 +94,7 @@ pub async fn optional_json_body(
 async fn read_limited(
     state: &AppState,
     parts: &Parts,
-    body: Incoming,
+    body: RequestBody,
 ) -> Result<bytes::Bytes, ApiError> {
     read_body(
         &parts.headers,

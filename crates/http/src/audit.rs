@@ -1,7 +1,7 @@
 //! `GET /api/audit`: the audit trail of the caller's account.
 
+use crate::request_body::RequestBody;
 use alloy_gateway::audit::AuditQuery;
-use hyper::body::Incoming;
 use hyper::{Request, StatusCode};
 
 use crate::api_request;
@@ -13,7 +13,7 @@ use crate::server::{AppState, RequestContext};
 pub async fn handle(
     state: &AppState,
     ctx: &RequestContext,
-    req: Request<Incoming>,
+    req: Request<RequestBody>,
 ) -> HttpResponse {
     api_request::serve_admitted(state, ctx, req, async |caller, parts, _body| {
         let pairs = query_pairs(parts.uri.query());

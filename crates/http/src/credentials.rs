@@ -3,11 +3,11 @@
 //! callback (`/oauth/callback`), which the provider sends the user's browser to without API
 //! authentication: the single-use `state` is what identifies the flow.
 
+use crate::request_body::RequestBody;
 use alloy_domain::page::Page;
 use alloy_domain::{ApiError, ErrorCode, FieldError, coerce};
 use alloy_gateway::Caller;
 use alloy_gateway::credentials::{CallbackOutcome, NewCredentialRequest};
-use hyper::body::Incoming;
 use hyper::header::{self, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 use serde_json::{Map, Value};
@@ -27,7 +27,7 @@ pub async fn handle(
     state: &AppState,
     ctx: &RequestContext,
     route: Route,
-    req: Request<Incoming>,
+    req: Request<RequestBody>,
 ) -> HttpResponse {
     if route == Route::OAuthCallback {
         return callback(state, ctx, req).await;
@@ -43,7 +43,7 @@ async fn serve(
     caller: &Caller,
     route: Route,
     parts: hyper::http::request::Parts,
-    body: Incoming,
+    body: RequestBody,
 ) -> Result<HttpResponse, alloy_gateway::Error> {
     let credentials = state.gateway.credentials();
     let apps = credentials.oauth_apps();
@@ -196,7 +196,11 @@ fn create_request(
 }
 
 /// `GET /oauth/callback`: rate-limited per client address (there is no caller yet).
-async fn callback(state: &AppState, ctx: &RequestContext, req: Request<Incoming>) -> HttpResponse {
+async fn callback(
+    state: &AppState,
+    ctx: &RequestContext,
+    req: Request<RequestBody>,
+) -> HttpResponse {
     let decision = state.limiter.check(&ctx.address_bucket()).await;
     if !decision.allowed {
         return rate_limit::management_refusal(&decision);

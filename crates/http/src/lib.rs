@@ -21,6 +21,7 @@ mod metrics_endpoint;
 mod observe;
 mod rate_limit;
 mod request;
+mod request_body;
 mod respond;
 mod router;
 mod server;

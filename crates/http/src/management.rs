@@ -2,11 +2,11 @@
 
 use std::time::Duration;
 
+use crate::request_body::RequestBody;
 use alloy_domain::page::Page;
 use alloy_domain::{ApiError, ErrorCode, FieldError, coerce};
 use alloy_gateway::Caller;
 use alloy_gateway::audit::{AuditEvent, Outcome};
-use hyper::body::Incoming;
 use hyper::{Method, Request, StatusCode};
 use serde_json::{Value, json};
 
@@ -24,7 +24,7 @@ pub async fn handle(
     state: &AppState,
     ctx: &RequestContext,
     route: Route,
-    req: Request<Incoming>,
+    req: Request<RequestBody>,
 ) -> HttpResponse {
     api_request::serve_admitted(state, ctx, req, async |caller, parts, body| {
         serve(state, caller, route, parts, body).await
@@ -37,7 +37,7 @@ async fn serve(
     caller: &Caller,
     route: Route,
     parts: hyper::http::request::Parts,
-    body: Incoming,
+    body: RequestBody,
 ) -> Result<HttpResponse, alloy_gateway::Error> {
     let servers = state.gateway.servers();
     Ok(match (route, &parts.method) {

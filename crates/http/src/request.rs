@@ -2,11 +2,11 @@
 
 use std::time::Duration;
 
+use crate::request_body::RequestBody;
 use alloy_domain::{ApiError, ErrorCode, FieldError};
 use alloy_gateway::AuthHeaders;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Limited};
-use hyper::body::Incoming;
 use hyper::header::{self, HeaderMap};
 use serde_json::Value;
 
@@ -14,7 +14,7 @@ use serde_json::Value;
 /// client that does not finish sending within `timeout` (408).
 pub async fn read_body(
     headers: &HeaderMap,
-    body: Incoming,
+    body: RequestBody,
     max: usize,
     timeout: Duration,
 ) -> Result<Bytes, ApiError> {

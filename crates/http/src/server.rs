@@ -24,6 +24,7 @@ use tracing::Instrument;
 use crate::access_log::loggable_path;
 use crate::config::HttpConfig;
 use crate::metrics_endpoint::MetricsEndpoint;
+use crate::request_body::{self, RequestBody};
 use crate::respond::{self, HttpResponse};
 use crate::router::Route;
 use crate::{audit, client_ip, credentials, health, management, mcp, observe};
@@ -196,10 +197,12 @@ async fn handle(state: AppState, peer: SocketAddr, req: Request<Incoming>) -> Ht
         link(req.headers(), &span);
     }
     let scope = RequestScope::new(request_id.clone(), Some(ctx.client_ip));
+    let (req, leftover) = request_body::track(req);
     let mut resp = Arc::clone(&scope)
         .run(dispatch(&state, &ctx, route, req))
         .instrument(span.clone())
         .await;
+    leftover.settle(&mut resp);
     let status = resp.status().as_u16();
     span.record("http.response.status_code", status);
     if let Ok(v) = HeaderValue::from_str(&request_id) {
@@ -234,7 +237,7 @@ async fn dispatch(
     state: &AppState,
     ctx: &RequestContext,
     route: Option<Route>,
-    req: Request<Incoming>,
+    req: Request<RequestBody>,
 ) -> HttpResponse {
     // Requests no route serves spend the client address's budget, so probing is limited too.
     let Some(route) = route else {

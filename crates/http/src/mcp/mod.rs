@@ -10,12 +10,12 @@ mod origin;
 mod post;
 mod reply;
 
+use crate::request_body::RequestBody;
 use alloy_domain::{ApiError, ErrorCode};
 use alloy_gateway::audit::{AuditEvent, Outcome, RequestScope};
 use alloy_gateway::mcp::McpContext;
 use alloy_gateway::mcp::access::McpAuth;
 use alloy_gateway::mcp::sessions::session_error;
-use hyper::body::Incoming;
 use hyper::header::HeaderValue;
 use hyper::{Method, Request, StatusCode};
 
@@ -33,7 +33,7 @@ pub async fn handle(
     state: &AppState,
     ctx: &RequestContext,
     route: Route,
-    req: Request<Incoming>,
+    req: Request<RequestBody>,
 ) -> HttpResponse {
     let Route::Mcp {
         server_id,
@@ -124,7 +124,7 @@ pub async fn handle(
 
 /// GET would open a stream for server-initiated messages; this server sends none, so the
 /// answer is 405 as the transport allows.
-async fn get(_state: &AppState, _mcp: &McpContext, req: &Request<Incoming>) -> HttpResponse {
+async fn get(_state: &AppState, _mcp: &McpContext, req: &Request<RequestBody>) -> HttpResponse {
     let accepts_sse = header_str(req.headers(), "accept")
         .is_some_and(|a| a.to_ascii_lowercase().contains("text/event-stream"));
     if !accepts_sse {
@@ -147,7 +147,7 @@ fn method_not_allowed(message: &str) -> HttpResponse {
 }
 
 /// DELETE ends the session named by `Mcp-Session-Id`.
-async fn delete(state: &AppState, mcp: &McpContext, req: &Request<Incoming>) -> HttpResponse {
+async fn delete(state: &AppState, mcp: &McpContext, req: &Request<RequestBody>) -> HttpResponse {
     let Some(session_id) = header_str(req.headers(), SESSION_HEADER) else {
         return reply::failure(&ApiError::new(
             ErrorCode::InvalidRequest,

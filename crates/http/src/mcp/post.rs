@@ -1,5 +1,6 @@
 //! POST on the MCP endpoint: one JSON-RPC message (or a 2025-03-26 batch) per request.
 
+use crate::request_body::RequestBody;
 use alloy_domain::{ApiError, ErrorCode};
 use alloy_gateway::audit::{AuditEvent, Outcome, RequestScope};
 use alloy_gateway::mcp::McpContext;
@@ -9,7 +10,6 @@ use alloy_mcp_protocol::{
     ProtocolVersion, Reply, RequestMeta, Response, check_mirrored_headers, meta,
     negotiated_revision,
 };
-use hyper::body::Incoming;
 use hyper::header::HeaderValue;
 use hyper::{HeaderMap, Request, StatusCode};
 
@@ -20,7 +20,7 @@ use crate::respond::{self, HttpResponse};
 use crate::server::AppState;
 
 /// Serves a POST.
-pub async fn handle(state: &AppState, mcp: McpContext, req: Request<Incoming>) -> HttpResponse {
+pub async fn handle(state: &AppState, mcp: McpContext, req: Request<RequestBody>) -> HttpResponse {
     let (parts, body) = req.into_parts();
     let headers = &parts.headers;
     let accept = header_str(headers, "accept")
