@@ -422,6 +422,18 @@ async fn logs_never_contain_keys_or_tokens() {
             .unwrap();
         http.get(&token_url).send().await.unwrap();
         http.get(format!("{token_url}/extra")).send().await.unwrap();
+        // Tokens where they do not belong: still never logged.
+        for path in [
+            format!("/MCP/{id}/{access_token}"),
+            format!("/mcp/{id}//{access_token}"),
+            format!("/prefix/mcp/{id}/{access_token}"),
+            format!("/api/servers/{access_token}"),
+            format!("/nope/{access_token}"),
+            format!("/nope/{key}"),
+            format!("/nope/{user_token}"),
+        ] {
+            http.get(server.url(&path)).send().await.unwrap();
+        }
 
         let status = server.signal_and_wait("TERM");
         assert!(status.success(), "{level}: SIGTERM exit status {status}");

@@ -10,6 +10,7 @@ mod oauth;
 
 mod auth;
 mod binary;
+mod headers;
 mod isolation;
 mod keep_alive;
 mod limits_and_routes;

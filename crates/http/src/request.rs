@@ -93,6 +93,15 @@ pub fn decode_segment(segment: &str) -> Option<String> {
 /// ID) rather than treated as absent: dropping an unreadable `x-alloy-userid` would act as the
 /// key's own user, dropping a user token would act as the key.
 pub fn auth_headers(headers: &HeaderMap) -> Result<AuthHeaders<'_>, ApiError> {
+    // Two copies are ambiguous: a proxy in front may have checked the other one.
+    for name in ["authorization", "x-alloy-userid", "x-alloy-user-token"] {
+        if headers.get_all(name).iter().nth(1).is_some() {
+            return Err(ApiError::new(
+                ErrorCode::InvalidRequest,
+                format!("The {name} header must be sent at most once"),
+            ));
+        }
+    }
     let credential = |name: &str| {
         utf8_header(headers, name)
             .map_err(|()| ApiError::unauthorized("Invalid or missing authentication"))
@@ -112,6 +121,20 @@ pub fn auth_headers(headers: &HeaderMap) -> Result<AuthHeaders<'_>, ApiError> {
         authorization,
         user_id,
         user_token,
+    })
+}
+
+/// Why a request is malformed at the HTTP level, if it is: an HTTP/1.1 request must carry
+/// exactly one `Host` (RFC 9112, section 3.2). HTTP/1.0 may omit it; HTTP/2 names the
+/// authority in `:authority`.
+pub fn malformed(version: hyper::Version, headers: &HeaderMap) -> Option<ApiError> {
+    let hosts = headers.get_all(header::HOST).iter().count();
+    let required = version == hyper::Version::HTTP_11;
+    (hosts > 1 || (required && hosts == 0)).then(|| {
+        ApiError::new(
+            ErrorCode::InvalidRequest,
+            "An HTTP/1.1 request must carry exactly one Host header",
+        )
     })
 }
 

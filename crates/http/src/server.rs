@@ -239,6 +239,9 @@ async fn dispatch(
     route: Option<Route>,
     req: Request<RequestBody>,
 ) -> HttpResponse {
+    if let Some(err) = crate::request::malformed(req.version(), req.headers()) {
+        return refused_by_address(state, ctx, respond::error(&err)).await;
+    }
     // Requests no route serves spend the client address's budget, so probing is limited too.
     let Some(route) = route else {
         return refused_by_address(state, ctx, respond::route_not_found()).await;
