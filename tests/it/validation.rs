@@ -221,12 +221,41 @@ async fn token_expiry_is_one_to_365_days() {
         "max",
         json!(365),
     );
+    // Whole numbers past the 64-bit range are out of the field's range, not of the wrong type.
+    for (raw, constraint, limit) in [
+        ("18446744073709551616", "max", json!(365)),
+        ("1e308", "max", json!(365)),
+        ("-1e308", "min", json!(1)),
+        ("\"99999999999999999999\"", "max", json!(365)),
+    ] {
+        let resp = send(
+            server
+                .request(Method::POST, "/api/servers")
+                .header("content-type", "application/json")
+                .body(format!(
+                    r#"{{"name": "Range", "tokenExpiresInDays": {raw}}}"#
+                )),
+        )
+        .await;
+        assert_validation(
+            &resp,
+            "VALIDATION_ERROR",
+            "tokenExpiresInDays",
+            constraint,
+            limit,
+        );
+    }
     for bad in [
         json!(1.5),
         json!("soon"),
         json!(null),
         json!([30]),
         json!({}),
+        // Strings hold integers in plain digits only.
+        json!("1e2"),
+        json!("30.0"),
+        json!(" 30"),
+        json!("+30"),
     ] {
         assert_validation(
             &create(&server, json!({"name": "Typed", "tokenExpiresInDays": bad})).await,

@@ -47,7 +47,12 @@ pub fn string(obj: &Map<String, Value>, field: &str) -> Result<Option<String>, F
     }
 }
 
-/// An integer field; strings holding an integer (`"100"`) are coerced. `Ok(None)` when absent.
+/// An integer field. A JSON number counts when it is whole (`30`, `30.0`, `1e2`); a string
+/// counts when it is an integer in decimal digits with an optional leading `-` and nothing
+/// else (`"100"`, `"-5"`; not `" 100"`, `"+5"`, `"30.0"`, `"1e2"`). A whole value beyond the
+/// 64-bit range (`18446744073709551616`, `1e308`) is read as the nearest 64-bit value, so that
+/// the field's own range check refuses it with a range error rather than a type error.
+/// `Ok(None)` when absent.
 pub fn integer(obj: &Map<String, Value>, field: &str) -> Result<Option<i64>, FieldError> {
     match obj.get(field) {
         None => Ok(None),
@@ -65,25 +70,26 @@ fn number_to_i64(n: &serde_json::Number) -> Option<i64> {
     if let Some(i) = n.as_i64() {
         return Some(i);
     }
-    let f = n.as_f64()?;
-    // 30.0 is an integer written with a fraction; 30.5 is not.
-    if f.fract() == 0.0 && f.abs() < 9.0e15 {
-        Some(f as i64)
-    } else {
-        None
+    if n.as_u64().is_some() {
+        return Some(i64::MAX);
     }
+    let f = n.as_f64()?;
+    // `as` saturates: a whole value past the range becomes i64::MAX or i64::MIN.
+    (f.is_finite() && f.fract() == 0.0).then_some(f as i64)
 }
 
 fn parse_integer(s: &str) -> Option<i64> {
-    let s = s.trim();
-    if s.is_empty() {
+    let (negative, digits) = match s.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, s),
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    if let Ok(i) = s.parse::<i64>() {
-        return Some(i);
-    }
-    let n: serde_json::Number = s.parse().ok()?;
-    number_to_i64(&n)
+    Some(
+        s.parse::<i64>()
+            .unwrap_or(if negative { i64::MIN } else { i64::MAX }),
+    )
 }
 
 /// A boolean field; the strings `"true"` and `"false"` are coerced. `Ok(None)` when absent.
@@ -153,6 +159,34 @@ mod tests {
         assert!(integer(&o, "f").is_err());
         assert!(integer(&o, "g").is_err());
         assert_eq!(integer(&o, "missing").unwrap(), None);
+    }
+
+    #[test]
+    fn integer_strings_are_digits_only_and_whole_numbers_past_the_range_saturate() {
+        let o = obj(json!({
+            "exp": 1e2, "neg": "-5", "big": 18446744073709551616u128 as f64,
+            "huge": 1e308, "tiny": -1e308, "bigs": "99999999999999999999",
+            "negs": "-99999999999999999999", "u": 18446744073709551615u64,
+        }));
+        assert_eq!(integer(&o, "exp").unwrap(), Some(100));
+        assert_eq!(integer(&o, "neg").unwrap(), Some(-5));
+        for (field, value) in [
+            ("big", i64::MAX),
+            ("huge", i64::MAX),
+            ("tiny", i64::MIN),
+            ("bigs", i64::MAX),
+            ("negs", i64::MIN),
+            ("u", i64::MAX),
+        ] {
+            assert_eq!(integer(&o, field).unwrap(), Some(value), "{field}");
+        }
+        for bad in [
+            "1e2", "30.0", " 100", "100 ", "+5", "-", "", "0x10", "1_000", "１２",
+        ] {
+            let o = obj(json!({ "f": bad }));
+            let err = integer(&o, "f").unwrap_err();
+            assert_eq!(err.constraint, "type", "{bad:?}");
+        }
     }
 
     #[test]
