@@ -27,6 +27,10 @@ pub struct NewServer {
     /// Whether other users of the account may connect.
     #[garde(skip)]
     pub is_public: bool,
+    /// Whether the token URL of a public server accepts another user only through a signed
+    /// user token (`x-alloy-user-token`), not a bare `x-alloy-userid`.
+    #[garde(skip)]
+    pub require_user_token: bool,
     /// Days until the access token expires; `None` never expires.
     #[garde(custom(token_expiry))]
     pub token_expires_in_days: Option<i64>,
@@ -47,6 +51,9 @@ pub struct ServerUpdate {
     /// New visibility.
     #[garde(skip)]
     pub is_public: Option<bool>,
+    /// New user-token requirement.
+    #[garde(skip)]
+    pub require_user_token: Option<bool>,
     /// New restrictions (whole object).
     #[garde(skip)]
     pub restrictions: Option<Restrictions>,
@@ -75,6 +82,7 @@ impl NewServer {
             name,
             description: coerce::string(obj, "description")?.unwrap_or_default(),
             is_public: coerce::boolean(obj, "isPublic")?.unwrap_or(false),
+            require_user_token: coerce::boolean(obj, "requireUserToken")?.unwrap_or(false),
             token_expires_in_days: coerce::integer(obj, "tokenExpiresInDays")?,
             restrictions: restrictions(obj)?.unwrap_or_default(),
         };
@@ -91,6 +99,7 @@ impl ServerUpdate {
             name: coerce::string(obj, "name")?,
             description: coerce::string(obj, "description")?,
             is_public: coerce::boolean(obj, "isPublic")?,
+            require_user_token: coerce::boolean(obj, "requireUserToken")?,
             restrictions: restrictions(obj)?,
         };
         update.validate().map_err(|r| report_error(&r))?;

@@ -47,6 +47,11 @@ fn changes_of(before: &ServerRecord, after: &ServerRecord) -> Value {
     );
     diff("isPublic", json!(before.is_public), json!(after.is_public));
     diff(
+        "requireUserToken",
+        json!(before.require_user_token),
+        json!(after.require_user_token),
+    );
+    diff(
         "restrictions",
         before.restrictions.to_json(),
         after.restrictions.to_json(),
@@ -94,6 +99,7 @@ impl ServerService {
         m.insert("description".into(), json!(s.description));
         m.insert("mode".into(), json!(s.mode));
         m.insert("isPublic".into(), json!(s.is_public));
+        m.insert("requireUserToken".into(), json!(s.require_user_token));
         m.insert(
             "accessUrl".into(),
             json!(format!("{url}/{}", s.access_token)),
@@ -132,6 +138,7 @@ impl ServerService {
                 description: new.description.clone(),
                 mode: MODE_CONNECTIVITY.to_owned(),
                 is_public: new.is_public,
+                require_user_token: new.require_user_token,
                 restrictions: new.restrictions.clone(),
                 access_token: generate_access_token(),
                 token_expires_at,
@@ -145,6 +152,7 @@ impl ServerService {
                             .details(json!({
                                 "name": s.name,
                                 "isPublic": s.is_public,
+                                "requireUserToken": s.require_user_token,
                                 "restrictions": s.restrictions.to_json(),
                                 "tokenExpiresAt": s.token_expires_at.map(timestamp),
                             })),
@@ -207,6 +215,7 @@ impl ServerService {
             name: update.name,
             description: update.description,
             is_public: update.is_public,
+            require_user_token: update.require_user_token,
             restrictions: update.restrictions,
         };
         let s = self

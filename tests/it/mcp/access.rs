@@ -243,6 +243,91 @@ async fn visibility_and_user_restrictions() {
     );
 }
 
+/// `requireUserToken`: a public server's token URL then accepts another user only through a
+/// signed user token; by default (the reference's behaviour) a bare `x-alloy-userid` does.
+#[tokio::test]
+async fn require_user_token_closes_the_bare_user_id_on_public_servers() {
+    let server = TestServer::start().await;
+    let created = server
+        .create_server(json!({"name": "Guarded", "isPublic": true, "requireUserToken": "true"}))
+        .await;
+    assert_eq!(created["requireUserToken"], true, "{created}");
+    let guarded = McpServer {
+        server_id: created["serverId"].as_str().unwrap().to_owned(),
+        token: created["accessToken"].as_str().unwrap().to_owned(),
+    };
+    let open = McpServer::create(&server, json!({"name": "Open", "isPublic": true})).await;
+
+    // Default: the token URL acts as whoever x-alloy-userid names.
+    let as_alice = [("x-alloy-userid", "alice")];
+    assert_eq!(
+        ping_2026(&server, &open.token_path(), &as_alice).await.0,
+        200
+    );
+    // Required: a bare user ID for another user is refused...
+    let (status, _, body) = ping_2026(&server, &guarded.token_path(), &as_alice).await;
+    assert_eq!(status, 403, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("user token"),
+        "{body}"
+    );
+    // ...the owner (by default or by name) still connects...
+    assert_eq!(ping_2026(&server, &guarded.token_path(), &[]).await.0, 200);
+    let as_owner = [("x-alloy-userid", "default")];
+    assert_eq!(
+        ping_2026(&server, &guarded.token_path(), &as_owner).await.0,
+        200
+    );
+    // ...and so does alice with a user token (alone, or with her matching user ID).
+    let issued: Value = server
+        .request(reqwest::Method::POST, "/api/users/alice/token")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let jwt = issued["token"].as_str().unwrap();
+    let with_token = [("x-alloy-user-token", jwt)];
+    assert_eq!(
+        ping_2026(&server, &guarded.token_path(), &with_token)
+            .await
+            .0,
+        200
+    );
+    let both = [("x-alloy-user-token", jwt), ("x-alloy-userid", "alice")];
+    assert_eq!(
+        ping_2026(&server, &guarded.token_path(), &both).await.0,
+        200
+    );
+
+    // Turned off again by an update; a bad value is a type error.
+    let path = format!("/api/servers/{}", guarded.server_id);
+    let (status, body) = crate::support::send(
+        server
+            .request(reqwest::Method::PUT, &path)
+            .json(&json!({"requireUserToken": "yes"})),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"]["details"]["field"], "requireUserToken");
+    let (status, body) = crate::support::send(
+        server
+            .request(reqwest::Method::PUT, &path)
+            .json(&json!({"requireUserToken": false})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["requireUserToken"], false);
+    assert_eq!(
+        ping_2026(&server, &guarded.token_path(), &as_alice).await.0,
+        200
+    );
+}
+
 #[tokio::test]
 async fn origin_and_host_are_checked() {
     let server = TestServer::start().await;

@@ -159,6 +159,7 @@ mod tests {
             description: String::new(),
             mode: "connectivity".into(),
             is_public: false,
+            require_user_token: false,
             restrictions: alloy_domain::Restrictions::default(),
             access_token: "mcp_token_x".into(),
             token_expires_at: None,

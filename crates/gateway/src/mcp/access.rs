@@ -145,6 +145,17 @@ impl Gateway {
         }
         if let Some(requested) = auth.headers.user_id {
             validate_user_id("x-alloy-userid", requested)?;
+            // Anyone holding the token URL could otherwise act as any user of the account.
+            if server.require_user_token
+                && auth.headers.user_token.is_none()
+                && requested != server.user_id
+            {
+                return Err(ApiError::forbidden(
+                    "This server accepts another user only through a user token \
+                     (x-alloy-user-token)",
+                )
+                .into());
+            }
             if auth.headers.user_token.is_some() && requested != user_id {
                 return Err(
                     ApiError::forbidden("x-alloy-userid does not match the user token").into(),

@@ -23,6 +23,8 @@ pub struct Model {
     pub mode: String,
     /// Whether other users of the account may connect.
     pub is_public: bool,
+    /// Whether the token URL accepts another user only through a user token.
+    pub require_user_token: bool,
     /// Restrictions in their wire form (JSON text).
     pub restrictions: String,
     /// SHA-256 hex of the access token, for lookup.

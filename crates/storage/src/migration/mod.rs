@@ -8,6 +8,7 @@ mod m0003_mcp_sessions;
 mod m0004_catalog;
 mod m0005_audit;
 mod m0006_audit_rowid;
+mod m0007_require_user_token;
 
 /// All migrations of the project.
 pub struct Migrator;
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0004_catalog::Migration),
             Box::new(m0005_audit::Migration),
             Box::new(m0006_audit_rowid::Migration),
+            Box::new(m0007_require_user_token::Migration),
         ]
     }
 }

@@ -30,6 +30,8 @@ pub struct ServerRecord {
     pub mode: String,
     /// Whether other users of the account may connect.
     pub is_public: bool,
+    /// Whether the token URL accepts another user only through a user token.
+    pub require_user_token: bool,
     /// Allow and block lists.
     pub restrictions: Restrictions,
     /// The access token (plaintext, opened from its sealed form).
@@ -70,6 +72,8 @@ pub struct NewServerRecord {
     pub mode: String,
     /// Visibility.
     pub is_public: bool,
+    /// Whether the token URL accepts another user only through a user token.
+    pub require_user_token: bool,
     /// Allow and block lists.
     pub restrictions: Restrictions,
     /// The access token; stored only sealed and as a digest.
@@ -87,6 +91,8 @@ pub struct ServerChanges {
     pub description: Option<String>,
     /// New visibility.
     pub is_public: Option<bool>,
+    /// New user-token requirement.
+    pub require_user_token: Option<bool>,
     /// New restrictions, replacing the old ones whole.
     pub restrictions: Option<Restrictions>,
 }
@@ -117,6 +123,7 @@ impl ServerRepository {
             description: m.description,
             mode: m.mode,
             is_public: m.is_public,
+            require_user_token: m.require_user_token,
             restrictions,
             access_token,
             token_expires_at: m.token_expires_at,
@@ -139,6 +146,7 @@ impl ServerRepository {
             description: Set(new.description),
             mode: Set(new.mode),
             is_public: Set(new.is_public),
+            require_user_token: Set(new.require_user_token),
             restrictions: Set(new.restrictions.to_json().to_string()),
             token_digest: Set(super::sha256_hex(&new.access_token)),
             token_sealed: Set(self
@@ -246,6 +254,9 @@ impl ServerRepository {
         }
         if let Some(is_public) = changes.is_public {
             active.is_public = Set(is_public);
+        }
+        if let Some(require) = changes.require_user_token {
+            active.require_user_token = Set(require);
         }
         if let Some(restrictions) = changes.restrictions {
             active.restrictions = Set(restrictions.to_json().to_string());

@@ -478,6 +478,7 @@ on_both!(
                     description: String::new(),
                     mode: "connectivity".into(),
                     is_public: false,
+                    require_user_token: false,
                     restrictions: alloy_domain::Restrictions::default(),
                     access_token: "mcp_token_rotation_test_value".into(),
                     token_expires_at: None,

@@ -15,6 +15,7 @@ async fn server_row(t: &TestDatabase, name: &str) -> String {
         description: String::new(),
         mode: "connectivity".to_owned(),
         is_public: false,
+        require_user_token: false,
         restrictions: alloy_domain::Restrictions::default(),
         access_token: alloy_domain::ids::generate_access_token(),
         token_expires_at: None,

@@ -15,6 +15,7 @@ fn new_server(account: &str, user: &str, name: &str) -> NewServerRecord {
         description: "d".to_owned(),
         mode: "connectivity".to_owned(),
         is_public: false,
+        require_user_token: false,
         restrictions: Restrictions::default(),
         access_token: alloy_domain::ids::generate_access_token(),
         token_expires_at: None,
@@ -61,6 +62,7 @@ on_both!(crud_round_trip, |t: TestDatabase| async move {
             ServerChanges {
                 name: Some("Renamed".into()),
                 restrictions: Some(Restrictions::default()),
+                require_user_token: Some(true),
                 ..Default::default()
             },
         )
@@ -73,6 +75,16 @@ on_both!(crud_round_trip, |t: TestDatabase| async move {
         "restrictions replaced whole"
     );
     assert_eq!(updated.description, "d", "untouched fields kept");
+    assert!(!created.require_user_token);
+    assert!(updated.require_user_token);
+    assert!(
+        repo.get(&created.server_id)
+            .await
+            .unwrap()
+            .unwrap()
+            .require_user_token,
+        "stored"
+    );
     assert!(updated.updated_at >= created.updated_at);
 
     assert!(repo.delete(&created.server_id).await.unwrap());

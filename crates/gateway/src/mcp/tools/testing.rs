@@ -201,6 +201,7 @@ pub(crate) fn server(owner: &Caller, restrictions: Value) -> ServerRecord {
         description: String::new(),
         mode: "connectivity".to_owned(),
         is_public: false,
+        require_user_token: false,
         restrictions: Restrictions::from_json(&restrictions).unwrap(),
         access_token: "mcp_token_test".to_owned(),
         token_expires_at: None,
