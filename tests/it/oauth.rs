@@ -509,7 +509,9 @@ async fn tokens_refresh_before_expiry_and_a_refused_refresh_needs_reauthorizatio
     assert_eq!(s.userinfo(&used).await.unwrap()["sub"], "end-user-1");
 
     // The audit trail has each refresh with its result, and both OAuth credentials created by
-    // the callback; never a token.
+    // the callback; never a token. The refreshes were recorded by the side gateway (the one
+    // this test resolves credentials through), the callback's by the server's.
+    s.side.audit().flush().await;
     s.server.gateway().audit().flush().await;
     let (status, trail) = send(s.server.request(Method::GET, "/api/audit?limit=100")).await;
     assert_eq!(status, 200);
