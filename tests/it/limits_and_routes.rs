@@ -357,6 +357,7 @@ async fn response_shapes() {
         "description",
         "mode",
         "isPublic",
+        "requireUserToken",
         "accessUrl",
         "url",
         "hasRestrictions",
