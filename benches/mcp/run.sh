@@ -69,6 +69,7 @@ start_alloy() {
   "$BIN/alloy-mcp-server" serve \
     --data-dir "$WORK/$name-data" --bind 127.0.0.1:0 --bootstrap-api-key "$KEY" \
     --rate-limit-per-minute 1000000000 --connector-base-urls "github=$BARE" \
+    --upstream-allow 127.0.0.0/8 \
     --log "$SERVER_LOG" "$@" >"$WORK/$name.out" 2>"$WORK/$name.log" &
   PIDS+=($!)
   printf -v "${var}_PID" '%s' "$!"

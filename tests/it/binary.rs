@@ -71,6 +71,8 @@ impl Spawned {
         cmd.env("ALLOY_DATA_DIR", data_dir)
             .env("ALLOY_BIND", "127.0.0.1:0")
             .env("ALLOY_SHUTDOWN_GRACE_SECS", "5")
+            // Platforms are stood in on loopback.
+            .env("ALLOY_UPSTREAM_ALLOW", "127.0.0.0/8,::1")
             .envs(envs.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

@@ -19,4 +19,5 @@ mod persistence;
 mod postgres;
 mod rate_limits;
 mod replicas;
+mod upstream_guard;
 mod validation;

@@ -88,6 +88,12 @@ pub struct ServeSettings {
     #[arg(long, env = "ALLOY_TRUSTED_PROXIES", value_delimiter = ',')]
     pub trusted_proxies: Vec<alloy_http::IpNetwork>,
 
+    /// Comma-separated networks (`127.0.0.0/8`, `10.1.0.0/16`, `fd00::/8`) that connectors may
+    /// call although they are private, loopback or link-local; every other such address is
+    /// refused, whatever a connector's server URL or a credential says.
+    #[arg(long, env = "ALLOY_UPSTREAM_ALLOW", value_delimiter = ',')]
+    pub upstream_allow: Vec<alloy_http::IpNetwork>,
+
     /// OpenAPI documents, or folders of them, to load as extra connectors; a path list like
     /// `PATH` (`:`-separated on Unix). The flag may be repeated.
     #[arg(long, env = "ALLOY_CONNECTORS_PATH")]

@@ -122,6 +122,7 @@ pub fn executor(serve: &ServeSettings) -> anyhow::Result<Executor> {
         base_url_overrides: parse_base_url_overrides(&serve.connector_base_urls.join(","))
             .context("ALLOY_CONNECTOR_BASE_URLS")?,
         decorate: Some(crate::observability::upstream_trace_headers()),
+        upstream_allow: serve.upstream_allow.clone(),
         ..ExecutorConfig::default()
     };
     Executor::new(config).context("building the HTTP executor")

@@ -113,6 +113,18 @@ pub enum Error {
         /// Where it pointed, without its query string.
         location: String,
     },
+    /// The upstream's address is private, loopback or link-local and not allowed
+    /// (`ALLOY_UPSTREAM_ALLOW`); nothing was sent.
+    #[error(
+        "upstream address refused: {host} is {address}, a private, loopback or link-local \
+         address; an operator can allow its network with ALLOY_UPSTREAM_ALLOW"
+    )]
+    AddressRefused {
+        /// The host of the URL.
+        host: String,
+        /// The address it is or resolves to.
+        address: String,
+    },
     /// The executor's configuration is unusable (e.g. a base URL override is not a URL).
     #[error("connector configuration: {0}")]
     Config(String),
@@ -165,6 +177,7 @@ impl Error {
             Error::Transport { .. }
             | Error::ResponseTooLarge { .. }
             | Error::RedirectRefused { .. } => ErrorCode::UpstreamError,
+            Error::AddressRefused { .. } => ErrorCode::Forbidden,
             Error::Config(_) | Error::Load(_) => ErrorCode::InternalError,
         }
     }
@@ -243,6 +256,9 @@ impl Error {
             Error::ResponseTooLarge { limit } => json!({ "limitBytes": limit }),
             Error::RedirectRefused { status, location } => {
                 json!({ "upstreamStatus": status, "location": location })
+            }
+            Error::AddressRefused { host, address } => {
+                json!({ "host": host, "address": address })
             }
             Error::Config(_) => Value::Null,
             Error::Load(errors) => json!(

@@ -30,8 +30,8 @@ mod validation;
 pub use credential::{AuthTypeMetadata, CredentialField, CredentialMaterial, OAuthMetadata};
 pub use error::{Error, LoadError, ParameterError};
 pub use executor::{
-    ActionResponse, ExecuteOptions, Executor, ExecutorConfig, HeaderDecorator,
-    parse_base_url_overrides,
+    ActionResponse, AddressPolicy, BLOCKED_NETWORKS, ExecuteOptions, Executor, ExecutorConfig,
+    HeaderDecorator, parse_base_url_overrides,
 };
 pub use model::{
     Action, ApiKeyLocation, AuthScheme, AuthSchemeKind, AuthType, BodyEncoding, Connector,

@@ -10,6 +10,7 @@
 pub mod coerce;
 pub mod error;
 pub mod ids;
+pub mod ip_network;
 pub mod page;
 pub mod restrictions;
 pub mod server;

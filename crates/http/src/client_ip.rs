@@ -4,7 +4,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use hyper::HeaderMap;
 
-use crate::ip_network::IpNetwork;
+use alloy_domain::ip_network::IpNetwork;
 
 /// The address a request is attributed to (rate limits of unauthenticated requests, logs).
 ///

@@ -1,6 +1,6 @@
 //! Settings of the HTTP front end.
 
-use crate::ip_network::IpNetwork;
+use alloy_domain::ip_network::IpNetwork;
 use std::time::Duration;
 
 /// Limits and trust settings of the HTTP server.

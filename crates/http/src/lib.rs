@@ -14,7 +14,6 @@ mod client_ip;
 mod config;
 mod credentials;
 mod health;
-mod ip_network;
 mod management;
 mod mcp;
 mod metrics_endpoint;
@@ -26,7 +25,7 @@ mod respond;
 mod router;
 mod server;
 
+pub use alloy_domain::ip_network::IpNetwork;
 pub use config::HttpConfig;
-pub use ip_network::IpNetwork;
 pub use metrics_endpoint::{MetricsEndpoint, RenderMetrics, serve_metrics};
 pub use server::{AppState, TraceParent, run};

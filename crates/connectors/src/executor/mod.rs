@@ -19,8 +19,10 @@ use crate::pagination::{lookup, next_page};
 use crate::request::{self, OutgoingRequest};
 
 mod answer;
+mod guard;
 mod settings;
 
+pub use guard::{AddressPolicy, BLOCKED_NETWORKS};
 pub use settings::{ExecuteOptions, ExecutorConfig, HeaderDecorator, parse_base_url_overrides};
 
 use answer::{decode_body, header_map, retry_after, small, status_error};
@@ -77,6 +79,7 @@ impl ActionResponse {
 pub struct Executor {
     client: reqwest::Client,
     config: ExecutorConfig,
+    policy: std::sync::Arc<AddressPolicy>,
 }
 
 /// One upstream answer, read in full (within the cap).
@@ -113,14 +116,22 @@ impl Executor {
                 attempt.stop()
             }
         });
+        let addresses = std::sync::Arc::new(AddressPolicy::new(config.upstream_allow.clone()));
         let client = reqwest::Client::builder()
+            .dns_resolver(std::sync::Arc::new(guard::GuardedResolver {
+                policy: std::sync::Arc::clone(&addresses),
+            }))
             .redirect(policy)
             .connect_timeout(config.connect_timeout)
             .pool_idle_timeout(Duration::from_secs(90))
             .user_agent(config.user_agent.clone())
             .build()
             .map_err(|e| Error::Config(format!("HTTP client: {}", e.without_url())))?;
-        Ok(Executor { client, config })
+        Ok(Executor {
+            client,
+            config,
+            policy: addresses,
+        })
     }
 
     /// The configuration in use.
@@ -296,6 +307,18 @@ impl Executor {
     }
 
     async fn send_once(&self, outgoing: &OutgoingRequest) -> Result<Answer, Retryable> {
+        // Names are checked by the resolver; an address written in the URL never reaches it.
+        let literal = match outgoing.url.host() {
+            Some(url::Host::Ipv4(ip)) => Some(std::net::IpAddr::V4(ip)),
+            Some(url::Host::Ipv6(ip)) => Some(std::net::IpAddr::V6(ip)),
+            _ => None,
+        };
+        if let Some(ip) = literal.filter(|ip| !self.policy.permits(*ip)) {
+            return Err(Retryable::Final(Error::AddressRefused {
+                host: ip.to_string(),
+                address: ip.to_string(),
+            }));
+        }
         let mut headers = outgoing.headers.clone();
         if let Some(HeaderDecorator(decorate)) = &self.config.decorate {
             decorate(&mut headers);
@@ -354,6 +377,16 @@ enum Retryable {
 }
 
 fn transport_error(e: reqwest::Error) -> Retryable {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+    while let Some(s) = source {
+        if let Some(refused) = s.downcast_ref::<guard::Refused>() {
+            return Retryable::Final(Error::AddressRefused {
+                host: refused.host.clone(),
+                address: refused.address.to_string(),
+            });
+        }
+        source = s.source();
+    }
     // The URL may carry a query-string API key: never let it into a message.
     let connect = e.is_connect();
     let err = Error::Transport {

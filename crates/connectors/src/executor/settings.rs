@@ -33,6 +33,9 @@ pub struct ExecutorConfig {
     /// Adds headers to every upstream request, such as the W3C `traceparent` of the current
     /// span (the binary supplies it when trace export is on).
     pub decorate: Option<HeaderDecorator>,
+    /// Networks that may be called although private, loopback or link-local
+    /// (`ALLOY_UPSTREAM_ALLOW`); see [`BLOCKED_NETWORKS`](super::BLOCKED_NETWORKS). Default: none.
+    pub upstream_allow: Vec<alloy_domain::ip_network::IpNetwork>,
 }
 
 /// Adds headers to an outgoing request (see [`ExecutorConfig::decorate`]).
@@ -59,6 +62,7 @@ impl Default for ExecutorConfig {
             connect_timeout: Duration::from_secs(10),
             user_agent: concat!("alloy-mcp-server/", env!("CARGO_PKG_VERSION")).to_owned(),
             decorate: None,
+            upstream_allow: Vec::new(),
         }
     }
 }

@@ -250,6 +250,7 @@ async fn run_fixture(registry: &Registry, path: &Path) -> Result<(usize, Vec<Str
         base_url_overrides: HashMap::from([(id.clone(), server.url())]),
         retry_base_delay: Duration::from_millis(1),
         retry_max_delay: Duration::from_millis(2),
+        upstream_allow: vec!["127.0.0.0/8".parse().unwrap()],
         ..ExecutorConfig::default()
     })
     .map_err(|e| e.to_string())?;

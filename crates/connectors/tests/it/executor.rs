@@ -32,6 +32,7 @@ impl Rig {
             base_url_overrides: HashMap::from([("acme".to_owned(), server.url())]),
             retry_base_delay: Duration::from_millis(1),
             retry_max_delay: Duration::from_millis(5),
+            upstream_allow: vec!["127.0.0.0/8".parse().unwrap()],
             ..ExecutorConfig::default()
         };
         tune(&mut config);
@@ -784,6 +785,7 @@ async fn transport_errors_never_show_query_secrets() {
     let executor = Executor::new(ExecutorConfig {
         base_url_overrides: HashMap::from([("acme".into(), format!("http://127.0.0.1:{port}"))]),
         retry_base_delay: Duration::from_millis(1),
+        upstream_allow: vec!["127.0.0.0/8".parse().unwrap()],
         ..ExecutorConfig::default()
     })
     .unwrap();

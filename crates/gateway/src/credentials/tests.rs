@@ -75,6 +75,7 @@ async fn fixture() -> Fixture {
             ("gadget".to_owned(), platform.url()),
         ]),
         max_retries: 0,
+        upstream_allow: vec!["127.0.0.0/8".parse().unwrap()],
         ..ExecutorConfig::default()
     })
     .unwrap();

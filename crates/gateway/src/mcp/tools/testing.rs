@@ -134,6 +134,7 @@ impl Harness {
         let executor = Executor::new(ExecutorConfig {
             base_url_overrides: HashMap::from([("widgets".to_owned(), upstream.url())]),
             max_retries: 0,
+            upstream_allow: vec!["127.0.0.0/8".parse().unwrap()],
             ..ExecutorConfig::default()
         })
         .unwrap();

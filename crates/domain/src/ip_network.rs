@@ -1,4 +1,4 @@
-//! Networks of trusted proxies: an address, or an address with a prefix length (`10.0.0.0/8`).
+//! IP networks in CIDR form (`10.0.0.0/8`, `::1/128`): trusted proxies, allowed upstream networks.
 
 use std::net::IpAddr;
 use std::str::FromStr;
