@@ -300,9 +300,10 @@ async fn rest_api_isolation_and_user_deletion() {
         let (_, list) = send(req(Method::GET, "/api/credentials")).await;
         assert_eq!(list["total"], 0, "{list}");
         let r = send(req(Method::GET, &format!("/api/credentials/{key_id}"))).await;
-        assert_error(&r, 400, "CREDENTIAL_NOT_FOUND");
+        assert_error(&r, 404, "NOT_FOUND");
+        assert_eq!(r.1["error"]["details"]["credentialId"], json!(key_id));
         let r = send(req(Method::DELETE, &format!("/api/credentials/{key_id}"))).await;
-        assert_error(&r, 400, "CREDENTIAL_NOT_FOUND");
+        assert_error(&r, 404, "NOT_FOUND");
     }
     for stranger in [
         bootstrap_caller("bob"),
@@ -338,7 +339,7 @@ async fn rest_api_isolation_and_user_deletion() {
         (200, Some("Credential deleted"))
     );
     let r = send(s.request(Method::GET, &format!("/api/credentials/{key_id}"))).await;
-    assert_error(&r, 400, "CREDENTIAL_NOT_FOUND");
+    assert_error(&r, 404, "NOT_FOUND");
     let r = send(s.request(Method::GET, "/api/credentials/not-an-id")).await;
     assert_eq!(r.1["error"]["code"], "INVALID_FORMAT");
 

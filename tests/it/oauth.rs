@@ -394,7 +394,7 @@ async fn authorize_exchange_use_and_refresh_after_401() {
             .header("x-alloy-userid", "bob"),
     )
     .await;
-    assert_error(&r, 400, "CREDENTIAL_NOT_FOUND");
+    assert_error(&r, 404, "NOT_FOUND");
     let e = s
         .credentials()
         .resolve(&bootstrap_caller("bob"), "idp", Some(&id))

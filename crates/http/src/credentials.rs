@@ -75,12 +75,20 @@ async fn serve(
             };
             respond::json(status, &created)
         }
-        (Route::Credential(id), &Method::GET) => {
-            respond::json(StatusCode::OK, &credentials.get(caller, &id).await?)
-        }
-        (Route::Credential(id), &Method::DELETE) => {
-            respond::json(StatusCode::OK, &credentials.delete(caller, &id).await?)
-        }
+        (Route::Credential(id), &Method::GET) => respond::json(
+            StatusCode::OK,
+            &credentials
+                .get(caller, &id)
+                .await
+                .map_err(|e| missing_resource(&id, e))?,
+        ),
+        (Route::Credential(id), &Method::DELETE) => respond::json(
+            StatusCode::OK,
+            &credentials
+                .delete(caller, &id)
+                .await
+                .map_err(|e| missing_resource(&id, e))?,
+        ),
         (Route::CredentialMetadata(connector), &Method::GET) => {
             respond::json(StatusCode::OK, &credentials.metadata(&connector)?)
         }
@@ -241,4 +249,17 @@ fn page(status: StatusCode, message: String) -> HttpResponse {
         HeaderValue::from_static("text/plain; charset=utf-8"),
     );
     resp
+}
+
+/// A credential ID in the path that names nothing (for this caller) is a missing resource:
+/// `404 NOT_FOUND`, as for servers. `CREDENTIAL_NOT_FOUND` (400, the reference's code) stays
+/// the answer where an action finds no usable credential.
+fn missing_resource(id: &str, e: alloy_gateway::Error) -> alloy_gateway::Error {
+    let api = e.to_api_error();
+    if api.code != alloy_domain::ErrorCode::CredentialNotFound {
+        return e;
+    }
+    let mut missing = alloy_domain::ApiError::not_found(format!("Credential '{id}' not found"));
+    missing.details = api.details;
+    missing.into()
 }
