@@ -570,3 +570,73 @@ async fn key_rotation_keeps_every_credential_usable() {
     let (store, _) = settings(&data_dir, &new_argv);
     assert!(alloy_mcp_server::rotation::rotate(&store).await.is_err());
 }
+
+/// Credential and OAuth-app validation errors have the one shape of every validation error
+/// (`Validation failed`, the sentence in `details.message`), and `null` is a type error as it is
+/// for servers, not an absent field.
+#[tokio::test]
+async fn credential_validation_errors_have_the_one_shape() {
+    let server = TestServer::start().await;
+    let create = |body: Value| {
+        let req = server.request(Method::POST, "/api/credentials").json(&body);
+        async move { send(req).await }
+    };
+    assert_validation(
+        &create(json!({"connectorId": null, "authenticationType": "bearer"})).await,
+        "INVALID_FORMAT",
+        "connectorId",
+        "type",
+        json!("string"),
+    );
+    assert_validation(
+        &create(json!({"connectorId": "github", "authenticationType": "bearer", "fields": null}))
+            .await,
+        "INVALID_FORMAT",
+        "fields",
+        "type",
+        json!("object"),
+    );
+    assert_validation(
+        &create(
+            json!({"connectorId": "github", "authenticationType": "bearer",
+                       "fields": {"token": null}}),
+        )
+        .await,
+        "INVALID_FORMAT",
+        "fields.token",
+        "type",
+        json!("string"),
+    );
+    let resp =
+        create(json!({"connectorId": "github", "authenticationType": "nope", "fields": {}})).await;
+    assert_eq!(resp.0, 400, "{}", resp.1);
+    assert_eq!(
+        resp.1["error"]["message"], "Validation failed",
+        "{}",
+        resp.1
+    );
+    assert_eq!(resp.1["error"]["details"]["field"], "authenticationType");
+    assert!(
+        resp.1["error"]["details"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("accepts"),
+        "{}",
+        resp.1
+    );
+    let r = send(server.request(Method::GET, "/api/credentials/not-an-id")).await;
+    assert_validation(
+        &r,
+        "INVALID_FORMAT",
+        "credentialId",
+        "pattern",
+        json!("^[0-9a-f]{24}$"),
+    );
+    let r = send(
+        server
+            .request(Method::PUT, "/api/oauth-apps/github")
+            .json(&json!({"clientId": 5, "clientSecret": "s"})),
+    )
+    .await;
+    assert_validation(&r, "INVALID_FORMAT", "clientId", "type", json!("string"));
+}

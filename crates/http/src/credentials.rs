@@ -126,7 +126,7 @@ fn invalid(
 fn required_string(body: &Map<String, Value>, name: &str) -> Result<String, ApiError> {
     match body.get(name) {
         Some(Value::String(s)) if !s.trim().is_empty() => Ok(s.trim().to_owned()),
-        None | Some(Value::Null) => Err(invalid(
+        None => Err(invalid(
             ErrorCode::MissingRequiredField,
             name,
             "required",
@@ -169,8 +169,9 @@ fn create_request(
             ),
         ));
     }
+    // As everywhere in the API, `null` is a value of the wrong type, not an absent field.
     let fields = match body.get("fields") {
-        None | Some(Value::Null) => Map::new(),
+        None => Map::new(),
         Some(Value::Object(m)) => m.clone(),
         Some(_) => {
             return Err(invalid(
@@ -183,7 +184,7 @@ fn create_request(
         }
     };
     let redirect_uri = match body.get("redirectUri") {
-        None | Some(Value::Null) => header_redirect.filter(|h| !h.trim().is_empty()),
+        None => header_redirect.filter(|h| !h.trim().is_empty()),
         Some(Value::String(s)) => Some(s.clone()),
         Some(_) => {
             return Err(invalid(

@@ -44,11 +44,11 @@ pub(crate) fn validate(
             ));
         }
         let text = match value {
-            Value::Null => continue,
             Value::String(s) => s.trim().to_owned(),
             Value::Number(n) => n.to_string(),
             Value::Bool(b) => b.to_string(),
-            Value::Array(_) | Value::Object(_) => {
+            // As everywhere in the API, `null` is not "absent" but a value of the wrong type.
+            Value::Null | Value::Array(_) | Value::Object(_) => {
                 return Err(field_error(
                     ErrorCode::InvalidFormat,
                     &format!("fields.{name}"),

@@ -136,7 +136,9 @@ pub(crate) fn connector_error(e: alloy_connectors::Error) -> Error {
     Error::Api(error)
 }
 
-/// A validation error with a specific code whose message says what is wrong.
+/// A validation error with a specific code, in the one shape every validation error has:
+/// `message` "Validation failed", and `details` naming the field, the rule, its limit and
+/// the sentence that says what is wrong.
 pub(crate) fn field_error(
     code: ErrorCode,
     field: &str,
@@ -144,12 +146,13 @@ pub(crate) fn field_error(
     value: Value,
     message: impl Into<String>,
 ) -> Error {
-    let message = message.into();
-    let details = FieldError::new(code, field, constraint, value, message.clone());
-    Error::Api(
-        ApiError::new(code, message)
-            .with_details(serde_json::to_value(&details).unwrap_or(Value::Null)),
-    )
+    Error::Api(ApiError::validation(FieldError::new(
+        code,
+        field,
+        constraint,
+        value,
+        message.into(),
+    )))
 }
 
 fn not_found(credential_id: Option<&str>, connector_id: Option<&str>) -> Error {

@@ -257,11 +257,9 @@ async fn fields_and_types_are_validated() {
         .await,
     );
     assert_eq!(e.code, ErrorCode::ValidationError);
-    assert!(
-        e.message.contains("expected fields: apiKey"),
-        "{}",
-        e.message
-    );
+    assert_eq!(e.message, "Validation failed");
+    let said = e.details.as_ref().unwrap()["message"].as_str().unwrap();
+    assert!(said.contains("expected fields: apiKey"), "{said}");
     let e = api_error(
         svc.create(&alice, request("bearer", json!({"token": "t"})))
             .await,
@@ -346,7 +344,12 @@ async fn choice_rules_and_isolation() {
     let e = api_error(svc.resolve(&alice, "widget", Some(&gadget_id)).await);
     assert_eq!(e.code, ErrorCode::ValidationError);
     assert_eq!(e.details.as_ref().unwrap()["field"], "credentialId");
-    assert!(e.message.contains("belongs to connector 'gadget'"));
+    assert!(
+        e.details.as_ref().unwrap()["message"]
+            .as_str()
+            .unwrap()
+            .contains("belongs to connector 'gadget'")
+    );
     let e = api_error(svc.resolve(&alice, "widget", Some("cred_abc123")).await);
     assert_eq!(e.code, ErrorCode::InvalidFormat);
 

@@ -1,7 +1,7 @@
 //! Reading a tool call's `arguments` object: types, presence, lengths and unknown names, each
 //! failure a `VALIDATION_ERROR` naming the argument.
 
-use alloy_domain::{ApiError, ErrorCode};
+use alloy_domain::{ApiError, ErrorCode, FieldError};
 use serde_json::{Map, Value, json};
 
 use crate::error::Error;
@@ -16,15 +16,13 @@ pub(crate) fn invalid(
     value: impl Into<Value>,
     message: impl Into<String>,
 ) -> Error {
-    let message = message.into();
-    Error::Api(
-        ApiError::new(ErrorCode::ValidationError, message.clone()).with_details(json!({
-            "field": field,
-            "constraint": constraint,
-            "value": value.into(),
-            "message": message,
-        })),
-    )
+    Error::Api(ApiError::validation(FieldError::new(
+        ErrorCode::ValidationError,
+        field,
+        constraint,
+        value.into(),
+        message.into(),
+    )))
 }
 
 /// The arguments of one call, checked against the names the tool accepts.
