@@ -126,6 +126,8 @@ pub(crate) fn connector_error(e: alloy_connectors::Error) -> Error {
         alloy_connectors::Error::ConnectorNotFound(id) => format!(
             "Connector '{id}' does not exist; list_connectors_alloy lists the available ones"
         ),
+        // The one validation shape: the sentence is `details.message`.
+        alloy_connectors::Error::Validation(_) => "Validation failed".to_owned(),
         other => other.to_string(),
     };
     let details = e.details();
