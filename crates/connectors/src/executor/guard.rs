@@ -54,6 +54,28 @@ impl AddressPolicy {
         let ip = ip.to_canonical();
         !self.blocked.iter().any(|n| n.contains(ip)) || self.allowed.iter().any(|n| n.contains(ip))
     }
+
+    /// The address a URL names literally, when the policy refuses it. (Names are checked when
+    /// they are resolved, by [`resolver`](Self::resolver).)
+    pub fn refused_literal(&self, url: &url::Url) -> Option<RefusedAddress> {
+        let ip = match url.host()? {
+            url::Host::Ipv4(ip) => IpAddr::V4(ip),
+            url::Host::Ipv6(ip) => IpAddr::V6(ip),
+            url::Host::Domain(_) => return None,
+        };
+        (!self.permits(ip)).then(|| RefusedAddress {
+            host: ip.to_string(),
+            address: ip,
+        })
+    }
+
+    /// A resolver applying this policy, for other HTTP clients that call addresses named by
+    /// documents or settings (OAuth token endpoints).
+    pub fn resolver(self: &Arc<Self>) -> Arc<dyn Resolve> {
+        Arc::new(GuardedResolver {
+            policy: Arc::clone(self),
+        })
+    }
 }
 
 impl Default for AddressPolicy {
@@ -62,25 +84,43 @@ impl Default for AddressPolicy {
     }
 }
 
-/// The error a refused address resolves to; the executor turns it into
+/// A host the policy refused, and the address it is or resolves to: the error a guarded
+/// resolver fails with (find it in a client error's sources); the executor turns it into
 /// [`Error::AddressRefused`](crate::Error::AddressRefused).
-#[derive(Debug)]
-pub(super) struct Refused {
-    pub(super) host: String,
-    pub(super) address: IpAddr,
+#[derive(Debug, Clone)]
+pub struct RefusedAddress {
+    /// The host as named.
+    pub host: String,
+    /// The address it is or resolves to.
+    pub address: IpAddr,
 }
 
-impl std::fmt::Display for Refused {
+impl RefusedAddress {
+    /// The refusal among an error's sources, if it is one.
+    pub fn find<'a>(error: &'a (dyn std::error::Error + 'static)) -> Option<&'a RefusedAddress> {
+        let mut source = Some(error);
+        while let Some(s) = source {
+            if let Some(refused) = s.downcast_ref::<RefusedAddress>() {
+                return Some(refused);
+            }
+            source = s.source();
+        }
+        None
+    }
+}
+
+impl std::fmt::Display for RefusedAddress {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} resolves to {}, a private address",
+            "{} is {}, a private, loopback or link-local address; an operator can allow its \
+             network with ALLOY_UPSTREAM_ALLOW",
             self.host, self.address
         )
     }
 }
 
-impl std::error::Error for Refused {}
+impl std::error::Error for RefusedAddress {}
 
 /// Resolves names with the system resolver and keeps only the addresses the policy permits.
 pub(super) struct GuardedResolver {
@@ -100,7 +140,7 @@ impl Resolve for GuardedResolver {
                 .filter(|a| policy.permits(a.ip()))
                 .collect();
             match (permitted.is_empty(), found.first()) {
-                (true, Some(first)) => Err(Box::new(Refused {
+                (true, Some(first)) => Err(Box::new(RefusedAddress {
                     host,
                     address: first.ip(),
                 })

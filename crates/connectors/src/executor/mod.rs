@@ -22,7 +22,7 @@ mod answer;
 mod guard;
 mod settings;
 
-pub use guard::{AddressPolicy, BLOCKED_NETWORKS};
+pub use guard::{AddressPolicy, BLOCKED_NETWORKS, RefusedAddress};
 pub use settings::{ExecuteOptions, ExecutorConfig, HeaderDecorator, parse_base_url_overrides};
 
 use answer::{decode_body, header_map, retry_after, small, status_error};
@@ -137,6 +137,11 @@ impl Executor {
     /// The configuration in use.
     pub fn config(&self) -> &ExecutorConfig {
         &self.config
+    }
+
+    /// The addresses this executor may call, for other clients that must keep the same rule.
+    pub fn address_policy(&self) -> std::sync::Arc<AddressPolicy> {
+        std::sync::Arc::clone(&self.policy)
     }
 
     /// The server URL requests of `connector` go to with this credential: the configured
@@ -308,15 +313,10 @@ impl Executor {
 
     async fn send_once(&self, outgoing: &OutgoingRequest) -> Result<Answer, Retryable> {
         // Names are checked by the resolver; an address written in the URL never reaches it.
-        let literal = match outgoing.url.host() {
-            Some(url::Host::Ipv4(ip)) => Some(std::net::IpAddr::V4(ip)),
-            Some(url::Host::Ipv6(ip)) => Some(std::net::IpAddr::V6(ip)),
-            _ => None,
-        };
-        if let Some(ip) = literal.filter(|ip| !self.policy.permits(*ip)) {
+        if let Some(refused) = self.policy.refused_literal(&outgoing.url) {
             return Err(Retryable::Final(Error::AddressRefused {
-                host: ip.to_string(),
-                address: ip.to_string(),
+                host: refused.host,
+                address: refused.address.to_string(),
             }));
         }
         let mut headers = outgoing.headers.clone();
@@ -377,15 +377,11 @@ enum Retryable {
 }
 
 fn transport_error(e: reqwest::Error) -> Retryable {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
-    while let Some(s) = source {
-        if let Some(refused) = s.downcast_ref::<guard::Refused>() {
-            return Retryable::Final(Error::AddressRefused {
-                host: refused.host.clone(),
-                address: refused.address.to_string(),
-            });
-        }
-        source = s.source();
+    if let Some(refused) = RefusedAddress::find(&e) {
+        return Retryable::Final(Error::AddressRefused {
+            host: refused.host.clone(),
+            address: refused.address.to_string(),
+        });
     }
     // The URL may carry a query-string API key: never let it into a message.
     let connect = e.is_connect();

@@ -268,7 +268,8 @@ impl CredentialService {
         announcer: Announcer,
     ) -> Self {
         let callback_url = format!("{}/oauth/callback", public_url.trim_end_matches('/'));
-        let tokens = TokenEndpoint::new();
+        // Token endpoints come from documents and settings: the executor's address rule holds.
+        let tokens = TokenEndpoint::new(executor.address_policy());
         if let Err(e) = &tokens {
             tracing::error!(error = %e, "OAuth token client unavailable");
         }

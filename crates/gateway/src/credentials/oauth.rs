@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use alloy_connectors::{AddressPolicy, RefusedAddress};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use rand::RngCore;
@@ -93,11 +94,15 @@ impl TokenError {
 #[derive(Clone)]
 pub(crate) struct TokenEndpoint {
     client: reqwest::Client,
+    addresses: std::sync::Arc<AddressPolicy>,
 }
 
 impl TokenEndpoint {
-    pub(crate) fn new() -> Result<Self, String> {
+    /// A client that reaches only the addresses `addresses` permits (private ones are refused
+    /// unless allowed, as for every upstream call).
+    pub(crate) fn new(addresses: std::sync::Arc<AddressPolicy>) -> Result<Self, String> {
         let client = reqwest::Client::builder()
+            .dns_resolver(addresses.resolver())
             // A token endpoint that redirects is misconfigured; following it could send the
             // client secret elsewhere.
             .redirect(reqwest::redirect::Policy::none())
@@ -106,7 +111,7 @@ impl TokenEndpoint {
             .user_agent(concat!("alloy-mcp-server/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| format!("OAuth HTTP client: {}", e.without_url()))?;
-        Ok(TokenEndpoint { client })
+        Ok(TokenEndpoint { client, addresses })
     }
 
     /// Exchanges an authorization code (with its PKCE verifier) for tokens.
@@ -147,6 +152,15 @@ impl TokenEndpoint {
         auth: &ClientAuth<'_>,
         mut form: Vec<(&str, &str)>,
     ) -> Result<TokenSet, TokenError> {
+        let refused = |r: &RefusedAddress| {
+            TokenError::Unavailable(format!("the token endpoint's address is refused: {r}"))
+        };
+        if let Some(r) = url::Url::parse(token_url)
+            .ok()
+            .and_then(|u| self.addresses.refused_literal(&u))
+        {
+            return Err(refused(&r));
+        }
         let mut request = self
             .client
             .post(token_url)
@@ -168,6 +182,9 @@ impl TokenEndpoint {
             _ => form.push(("client_id", auth.client_id)),
         }
         let response = request.form(&form).send().await.map_err(|e| {
+            if let Some(r) = RefusedAddress::find(&e) {
+                return refused(r);
+            }
             TokenError::Unavailable(if e.is_timeout() {
                 "the token endpoint did not answer in time".to_owned()
             } else {
@@ -286,6 +303,46 @@ pub(crate) fn shorten(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Token endpoints keep the executor's address rule: a private address is refused by
+    /// address and by name, before anything (the client secret) is sent.
+    #[tokio::test]
+    async fn private_token_endpoints_are_refused() {
+        let settings: AppSettings = serde_json::from_value(serde_json::json!({
+            "tokenAuthMethod": "client_secret_post"
+        }))
+        .unwrap();
+        let auth = ClientAuth {
+            client_id: "id",
+            client_secret: Some("secret"),
+            settings: &settings,
+        };
+        let guarded = TokenEndpoint::new(std::sync::Arc::new(AddressPolicy::default())).unwrap();
+        for url in [
+            "http://127.0.0.1:9/token",
+            "http://localhost:9/token",
+            "http://169.254.169.254/token",
+        ] {
+            match guarded.refresh(url, &auth, "rt").await {
+                Err(TokenError::Unavailable(why)) => {
+                    assert!(why.contains("ALLOY_UPSTREAM_ALLOW"), "{url}: {why}");
+                }
+                other => panic!("{url}: {other:?}"),
+            }
+        }
+        // Allowed: the call goes out (and fails to connect: nothing listens on port 9).
+        let allowed = TokenEndpoint::new(std::sync::Arc::new(AddressPolicy::new(vec![
+            "127.0.0.0/8".parse().unwrap(),
+        ])))
+        .unwrap();
+        match allowed
+            .refresh("http://127.0.0.1:9/token", &auth, "rt")
+            .await
+        {
+            Err(TokenError::Unavailable(why)) => assert!(!why.contains("ALLOY_UPSTREAM_ALLOW")),
+            other => panic!("{other:?}"),
+        }
+    }
 
     #[test]
     fn pkce_matches_rfc_7636_appendix_b() {
