@@ -85,14 +85,14 @@ pub struct ServeSettings {
 
     /// Comma-separated proxy addresses or networks (`10.0.0.1`, `10.0.0.0/8`, `fd00::/8`) whose
     /// `X-Forwarded-For` is trusted.
-    #[arg(long, env = "ALLOY_TRUSTED_PROXIES", value_delimiter = ',')]
-    pub trusted_proxies: Vec<alloy_http::IpNetwork>,
+    #[arg(long, env = "ALLOY_TRUSTED_PROXIES", default_value = "")]
+    pub trusted_proxies: NetworkList,
 
     /// Comma-separated networks (`127.0.0.0/8`, `10.1.0.0/16`, `fd00::/8`) that connectors may
     /// call although they are private, loopback or link-local; every other such address is
     /// refused, whatever a connector's server URL or a credential says.
-    #[arg(long, env = "ALLOY_UPSTREAM_ALLOW", value_delimiter = ',')]
-    pub upstream_allow: Vec<alloy_http::IpNetwork>,
+    #[arg(long, env = "ALLOY_UPSTREAM_ALLOW", default_value = "")]
+    pub upstream_allow: NetworkList,
 
     /// OpenAPI documents, or folders of them, to load as extra connectors; a path list like
     /// `PATH` (`:`-separated on Unix). The flag may be repeated.
@@ -201,5 +201,40 @@ impl StoreSettings {
     /// Whether the database is the embedded SQLite.
     pub fn is_sqlite(&self) -> bool {
         self.database_url().starts_with("sqlite:")
+    }
+}
+
+/// A comma-separated list of IP networks; empty items are skipped, so that an empty value
+/// (`ALLOY_UPSTREAM_ALLOW=` from a template) means "none" instead of stopping start-up.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NetworkList(pub Vec<alloy_http::IpNetwork>);
+
+impl std::str::FromStr for NetworkList {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        s.split(',')
+            .map(str::trim)
+            .filter(|item| !item.is_empty())
+            .map(str::parse)
+            .collect::<Result<Vec<_>, _>>()
+            .map(NetworkList)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn network_lists_skip_empty_items() {
+        assert_eq!("".parse::<NetworkList>().unwrap(), NetworkList::default());
+        assert_eq!(
+            " , ".parse::<NetworkList>().unwrap(),
+            NetworkList::default()
+        );
+        let two: NetworkList = "127.0.0.0/8, ::1".parse().unwrap();
+        assert_eq!(two.0.len(), 2);
+        assert!("10.0.0.0/8,nonsense".parse::<NetworkList>().is_err());
     }
 }

@@ -122,7 +122,7 @@ pub fn executor(serve: &ServeSettings) -> anyhow::Result<Executor> {
         base_url_overrides: parse_base_url_overrides(&serve.connector_base_urls.join(","))
             .context("ALLOY_CONNECTOR_BASE_URLS")?,
         decorate: Some(crate::observability::upstream_trace_headers()),
-        upstream_allow: serve.upstream_allow.clone(),
+        upstream_allow: serve.upstream_allow.0.clone(),
         ..ExecutorConfig::default()
     };
     Executor::new(config).context("building the HTTP executor")
@@ -307,7 +307,7 @@ pub async fn start(store: StoreSettings, serve: ServeSettings) -> anyhow::Result
 
     let limiter = limiter(&serve).await?;
     let http = HttpConfig {
-        trusted_proxies: serve.trusted_proxies.clone(),
+        trusted_proxies: serve.trusted_proxies.0.clone(),
         allowed_origins: serve.allowed_origins.clone(),
         public_url: Some(public_url.clone()),
         bound_to_loopback: addr.ip().is_loopback(),
