@@ -10,6 +10,7 @@ mod oauth;
 
 mod auth;
 mod binary;
+mod error_shapes;
 mod headers;
 mod isolation;
 mod keep_alive;

@@ -215,6 +215,9 @@ async fn callback(
         return rate_limit::management_refusal(&decision);
     }
     let pairs = query_pairs(req.uri().query());
+    // A browser gets a readable page; a client that asks for JSON gets the error object.
+    let wants_json = header_str(req.headers(), "accept")
+        .is_some_and(|a| a.contains("application/json") && !a.contains("text/html"));
     let outcome = state.gateway.credentials().oauth_callback(&pairs).await;
     let mut resp = match outcome {
         CallbackOutcome::Redirect { location } => match HeaderValue::from_str(&location) {
@@ -228,10 +231,14 @@ async fn callback(
                 "The authorization finished, but the redirect address is unusable.".to_owned(),
             ),
         },
-        CallbackOutcome::Page { status, message } => page(
-            StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
-            message,
-        ),
+        CallbackOutcome::Page { status, message } => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+            if wants_json {
+                respond::error(&ApiError::new(code_for(status), message))
+            } else {
+                page(status, message)
+            }
+        }
     };
     // The URL that led here carries the authorization code: keep it out of caches and of
     // the Referer of whatever the browser loads next.
@@ -240,6 +247,17 @@ async fn callback(
     headers.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
     rate_limit::write_headers(headers, &decision);
     resp
+}
+
+/// The error code of a callback page's status, for clients that ask for JSON.
+fn code_for(status: StatusCode) -> ErrorCode {
+    match status.as_u16() {
+        404 => ErrorCode::NotFound,
+        429 => ErrorCode::RateLimited,
+        503 => ErrorCode::ServiceUnavailable,
+        500..=599 => ErrorCode::InternalError,
+        _ => ErrorCode::InvalidRequest,
+    }
 }
 
 fn page(status: StatusCode, message: String) -> HttpResponse {
