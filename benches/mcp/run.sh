@@ -14,7 +14,9 @@
 #
 # Settings (environment): BENCH_CONCURRENCY (16), BENCH_SECONDS (10 per case),
 # BENCH_WARMUP (2), BENCH_AUDIT_ROUNDS (4: rounds of the audit on/off comparison, in the order
-# on-off, off-on, …), BENCH_SERVER_LOG (alloy-mcp-server's --log filter, default `info`: the
+# on-off, off-on, …), BENCH_PIN (set to 1: servers on CPU 0, the load generator on CPU 1, so that
+# the generator does not compete with the server it measures; needs taskset and 2 CPUs),
+# BENCH_SERVER_LOG (alloy-mcp-server's --log filter, default `info`: the
 # access log is written as in production, to a file), BENCH_PROFILE (`release`; `dev` only to
 # try the script quickly: debug figures mean nothing).
 set -euo pipefail
@@ -29,6 +31,9 @@ KEY="alloy_bench_bootstrap_key_0123456789"
 TOKEN="ghp_bench0token000000000000000000000000"
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
 PROFILE="${BENCH_PROFILE:-release}"
+SERVER_CPU=()
+LOAD_CPU=()
+if [ -n "${BENCH_PIN:-}" ]; then SERVER_CPU=(taskset -c 0); LOAD_CPU=(taskset -c 1); fi
 
 log() { printf '==> %s\n' "$*" >&2; }
 
@@ -56,7 +61,7 @@ wait_for_line() {
   echo "timed out waiting for /$2/ in $1:" >&2; cat "$1" >&2; return 1
 }
 
-"$BIN/bare_server" >"$WORK/bare.out" 2>&1 &
+"${SERVER_CPU[@]}" "$BIN/bare_server" >"$WORK/bare.out" 2>&1 &
 PIDS+=($!)
 BARE="$(wait_for_line "$WORK/bare.out" '^http://')"
 
@@ -66,7 +71,7 @@ BARE="$(wait_for_line "$WORK/bare.out" '^http://')"
 # the server must be a child of this shell, for cleanup.)
 start_alloy() {
   local var="$1" name="$2"; shift 2
-  "$BIN/alloy-mcp-server" serve \
+  "${SERVER_CPU[@]}" "$BIN/alloy-mcp-server" serve \
     --data-dir "$WORK/$name-data" --bind 127.0.0.1:0 --bootstrap-api-key "$KEY" \
     --rate-limit-per-minute 1000000000 --connector-base-urls "github=$BARE" \
     --upstream-allow 127.0.0.0/8 \
@@ -109,7 +114,7 @@ load() {
   log "$name (concurrency $conc, ${SECS}s)"
   local out before=0 after=0
   if [ -n "${SERVER_PID:-}" ]; then before="$(cpu_ticks "$SERVER_PID")"; fi
-  out="$("$BIN/mcp_load" --concurrency "$conc" --seconds "$SECS" --warmup "$WARMUP" "$@")"
+  out="$("${LOAD_CPU[@]}" "$BIN/mcp_load" --concurrency "$conc" --seconds "$SECS" --warmup "$WARMUP" "$@")"
   if [ -n "${SERVER_PID:-}" ]; then after="$(cpu_ticks "$SERVER_PID")"; fi
   printf '%s\t%s\t%s\t%s\n' "$name" "$conc" "$out" "$((after - before))" >>"$WORK/results"
 }
@@ -152,7 +157,7 @@ for conc in "$CONCURRENCY" 1; do
     --body "$EXECUTE_BODY" --expect-body '"number":8' --reject-body '"isError":true'
 done
 
-python3 - "$WORK/results" "$(nproc)" "$(getconf CLK_TCK)" "$((SECS + WARMUP))" <<'EOF'
+python3 - "$WORK/results" "$(nproc)" "$(getconf CLK_TCK)" "$((SECS + WARMUP))" "${BENCH_PIN:-0}" <<'EOF'
 import json, statistics, sys
 
 rows = {}
@@ -164,7 +169,8 @@ for line in open(sys.argv[1]):
     r["cpu_us"] = int(ticks) * tick_us
     rows[(name, int(conc))] = r
 
-print(f"\nMCP endpoint benchmark (loopback, {sys.argv[2]} CPUs shared by servers and load generator)")
+pinned = sys.argv[5] == "1"
+print(f"\nMCP endpoint benchmark (loopback, " + ("servers on CPU 0, load generator on CPU 1)" if pinned else f"{sys.argv[2]} CPUs shared by servers and load generator)"))
 print(f"{'case':<34}{'conc':>5}{'req/s':>11}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}  vs bare")
 bare = next(r for (n, _), r in rows.items() if n == "bare")
 labels = {
