@@ -22,7 +22,7 @@ pub use database::{Backend, Database, PoolStats};
 pub use error::Error;
 pub use repo::accounts::{AccountRecord, AccountRepository};
 pub use repo::api_keys::{ApiKeyRecord, ApiKeyRepository, NewApiKey};
-pub use repo::audit::{AuditEventRecord, AuditFilter, AuditRepository};
+pub use repo::audit::{AuditEventRecord, AuditFilter, AuditRepository, ROWS_PER_STATEMENT};
 pub use repo::catalog::{CatalogListing, CatalogRepository, NewCatalogConnector};
 pub use repo::credentials::{
     CredentialRecord, CredentialRepository, CredentialStatus, NewCredential, RefreshedSecret,

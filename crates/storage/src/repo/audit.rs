@@ -115,8 +115,11 @@ impl From<audit_event::Model> for AuditEventRecord {
     }
 }
 
-/// Rows per insert statement (23 parameters each).
-pub const ROWS_PER_STATEMENT: usize = 64;
+/// Rows per insert statement (23 parameters each): the writer's whole batch, in one statement,
+/// so that a batch costs one round trip to the database driver (on SQLite, one hop to its
+/// worker thread) rather than eight. 11,500 parameters fit both SQLite (32,766) and
+/// PostgreSQL (65,535).
+pub const ROWS_PER_STATEMENT: usize = 500;
 
 /// The stored columns, in the order [`row_values`] gives them.
 const COLUMNS: [&str; 23] = [

@@ -177,8 +177,9 @@ on_both!(
 
         // More than one statement's worth of rows (chunks of ROWS_PER_STATEMENT), twice: the
         // statements are reused.
+        let per_round = alloy_storage::ROWS_PER_STATEMENT + 50;
         for round in 0..2u32 {
-            let bulk: Vec<AuditEventRecord> = (0..150)
+            let bulk: Vec<AuditEventRecord> = (0..u32::try_from(per_round).unwrap())
                 .map(|n| AuditEventRecord {
                     id: format!("bulk-{round}-{n:04}"),
                     ..event(n, "acct-bulk", "alice", 0)
@@ -190,8 +191,8 @@ on_both!(
             account_id: "acct-bulk".to_owned(),
             ..AuditFilter::default()
         };
-        let (page, total) = audit.list(&bulk, 1000, 0).await.unwrap();
-        assert_eq!(total, 300);
+        let (page, total) = audit.list(&bulk, 2000, 0).await.unwrap();
+        assert_eq!(total, 2 * per_round as u64);
         assert!(
             page.iter()
                 .all(|e| e.details.is_some() && e.latency_us == Some(1234))
