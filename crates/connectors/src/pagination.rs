@@ -18,19 +18,42 @@ pub fn lookup<'a>(body: &'a Value, path: &str) -> Option<&'a Value> {
     for segment in path.split('.') {
         current = match current {
             Value::Object(map) => map.get(segment)?,
+            Value::Array(items) => items.get(array_index(items.len(), segment)?)?,
+            _ => return None,
+        };
+    }
+    Some(current)
+}
+
+/// [`lookup`] for a mutable body (the same paths, the same indexes).
+pub fn lookup_mut<'a>(body: &'a mut Value, path: &str) -> Option<&'a mut Value> {
+    if path.is_empty() || path == "$" {
+        return Some(body);
+    }
+    let path = path.strip_prefix("$.").unwrap_or(path);
+    let mut current = body;
+    for segment in path.split('.') {
+        current = match current {
+            Value::Object(map) => map.get_mut(segment)?,
             Value::Array(items) => {
-                let index: i64 = segment.parse().ok()?;
-                let index = if index < 0 {
-                    items.len().checked_sub(index.unsigned_abs() as usize)?
-                } else {
-                    usize::try_from(index).ok()?
-                };
-                items.get(index)?
+                let i = array_index(items.len(), segment)?;
+                items.get_mut(i)?
             }
             _ => return None,
         };
     }
     Some(current)
+}
+
+/// The position a path segment names in an array of `len` items: a number, `-1` being the
+/// last; `None` when it is no number or out of range below.
+pub fn array_index(len: usize, segment: &str) -> Option<usize> {
+    let i: i64 = segment.parse().ok()?;
+    if i < 0 {
+        len.checked_sub(usize::try_from(i.unsigned_abs()).ok()?)
+    } else {
+        usize::try_from(i).ok()
+    }
 }
 
 /// The parameters to merge into the call for the next page, or `None` on the last page.

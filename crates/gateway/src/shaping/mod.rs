@@ -13,8 +13,8 @@
 //! ([`cap_arrays`]). Everything here is a pure function of its inputs.
 
 use alloy_connectors::Action;
-use alloy_connectors::pagination::lookup;
-use serde_json::{Map, Value, json};
+use alloy_connectors::pagination::{array_index, lookup, lookup_mut};
+use serde_json::{Value, json};
 
 /// Lists with fewer items than this are shown whole.
 pub const COMPLETE_BELOW: usize = 25;
@@ -32,10 +32,6 @@ pub const GUIDANCE: &str = "When dealing with large result sets, it's better to:
                             specific items by name or ID \n 2. Use filtering parameters \n 3. \
                             Paginate through results";
 
-/// A sample larger than this (as JSON text) is trimmed to its identifying fields.
-const SAMPLE_TRIM_ABOVE: usize = 300;
-/// Longest string kept in a trimmed sample.
-const SAMPLE_STRING_CHARS: usize = 120;
 /// Longest parameter description in `searchInstructions`.
 const DESCRIPTION_CHARS: usize = 140;
 /// Most parameters named in `searchInstructions`.
@@ -68,9 +64,11 @@ impl Tier {
 }
 
 mod guide;
+mod sample;
 
 pub use guide::{NarrowingParameter, ParameterRole, RefinementGuide};
 pub(crate) use guide::{first_sentence, truncate_chars};
+use sample::sample;
 
 /// A list after shaping.
 #[derive(Debug, Clone, PartialEq)]
@@ -128,91 +126,6 @@ fn needs_refinement(items: &[Value], guide: &RefinementGuide) -> Value {
         "searchInstructions": guide.search_instructions(),
         "samples": samples,
     })
-}
-
-/// Keys that identify an item, kept when a sample is trimmed (compared in lower case).
-const IDENTIFYING_KEYS: &[&str] = &[
-    "id",
-    "key",
-    "uuid",
-    "gid",
-    "sid",
-    "number",
-    "name",
-    "title",
-    "subject",
-    "summary",
-    "email",
-    "login",
-    "username",
-    "handle",
-    "slug",
-    "display_name",
-    "displayname",
-    "real_name",
-    "full_name",
-    "fullname",
-    "first_name",
-    "firstname",
-    "last_name",
-    "lastname",
-    "status",
-    "state",
-    "type",
-];
-
-/// Nested objects that some platforms keep an item's fields in (HubSpot `properties`,
-/// Jira `fields`, Slack `profile`).
-const FIELD_CONTAINERS: &[&str] = &["properties", "fields", "attributes", "profile"];
-
-/// One sample item: as is when small, else only its identifying fields.
-fn sample(item: &Value) -> Value {
-    if item.to_string().len() <= SAMPLE_TRIM_ABOVE {
-        return item.clone();
-    }
-    match item {
-        Value::Object(map) => {
-            let mut out = identifying_fields(map);
-            for container in FIELD_CONTAINERS {
-                if let Some(Value::Object(inner)) = map.get(*container) {
-                    let picked = identifying_fields(inner);
-                    if !picked.is_empty() {
-                        out.insert((*container).to_owned(), Value::Object(picked));
-                    }
-                }
-            }
-            if out.is_empty() {
-                out = map
-                    .iter()
-                    .filter_map(|(k, v)| short_scalar(v).map(|v| (k.clone(), v)))
-                    .take(5)
-                    .collect();
-            }
-            Value::Object(out)
-        }
-        Value::String(s) => Value::String(truncate_chars(s, SAMPLE_STRING_CHARS)),
-        Value::Array(inner) => Value::Array(inner.iter().take(SAMPLE_COUNT).map(sample).collect()),
-        other => other.clone(),
-    }
-}
-
-fn identifying_fields(map: &Map<String, Value>) -> Map<String, Value> {
-    map.iter()
-        .filter(|(k, _)| {
-            let lower = k.to_ascii_lowercase();
-            IDENTIFYING_KEYS.contains(&lower.as_str())
-        })
-        .filter_map(|(k, v)| short_scalar(v).map(|v| (k.clone(), v)))
-        .collect()
-}
-
-/// A scalar value, strings cut short; `None` for arrays and objects.
-fn short_scalar(v: &Value) -> Option<Value> {
-    match v {
-        Value::String(s) => Some(Value::String(truncate_chars(s, SAMPLE_STRING_CHARS))),
-        Value::Array(_) | Value::Object(_) => None,
-        other => Some(other.clone()),
-    }
 }
 
 /// The tier an action's answer falls in, by the length of its main list; `None` when the answer
@@ -303,7 +216,7 @@ fn take_list(body: Value, path: &str) -> (Vec<Value>, Value) {
     };
     let taken = match parent {
         Some(Value::Object(map)) => map.remove(last),
-        Some(Value::Array(items)) => index(items.len(), last)
+        Some(Value::Array(items)) => array_index(items.len(), last)
             .and_then(|i| items.get_mut(i))
             .map(Value::take),
         _ => None,
@@ -311,32 +224,6 @@ fn take_list(body: Value, path: &str) -> (Vec<Value>, Value) {
     match taken {
         Some(Value::Array(items)) => (items, body),
         _ => (Vec::new(), body),
-    }
-}
-
-/// [`lookup`] for a mutable body.
-fn lookup_mut<'a>(body: &'a mut Value, path: &str) -> Option<&'a mut Value> {
-    let mut current = body;
-    for segment in path.split('.') {
-        current = match current {
-            Value::Object(map) => map.get_mut(segment)?,
-            Value::Array(items) => {
-                let i = index(items.len(), segment)?;
-                items.get_mut(i)?
-            }
-            _ => return None,
-        };
-    }
-    Some(current)
-}
-
-/// An array index segment; `-1` is the last element.
-fn index(len: usize, segment: &str) -> Option<usize> {
-    let i: i64 = segment.parse().ok()?;
-    if i < 0 {
-        len.checked_sub(usize::try_from(i.unsigned_abs()).ok()?)
-    } else {
-        usize::try_from(i).ok()
     }
 }
 
@@ -555,36 +442,6 @@ mod tests {
         // No list path, but the body is itself a list.
         let shaped = shape_action_result(plain, json!(items(30)));
         assert_eq!(shaped["metadata"]["originalCount"], 30);
-    }
-
-    #[test]
-    fn samples_are_trimmed_to_identifying_fields() {
-        let big = json!({
-            "id": "U1",
-            "name": "Ada",
-            "bio": "x".repeat(500),
-            "tags": ["a", "b"],
-            "profile": {"email": "ada@example.com", "avatar": "y".repeat(400)}
-        });
-        assert_eq!(
-            sample(&big),
-            json!({"id": "U1", "name": "Ada", "profile": {"email": "ada@example.com"}})
-        );
-        let anonymous = json!({"a": 1, "b": "z".repeat(400), "c": [1, 2]});
-        let s = sample(&anonymous);
-        assert_eq!(s["a"], 1);
-        assert_eq!(
-            s["b"].as_str().unwrap().chars().count(),
-            SAMPLE_STRING_CHARS + 1
-        );
-        assert!(s.get("c").is_none());
-        let small = json!({"id": 1, "tags": [1, 2]});
-        assert_eq!(sample(&small), small);
-        let long = Value::String("é".repeat(400));
-        assert_eq!(
-            sample(&long).as_str().unwrap().chars().count(),
-            SAMPLE_STRING_CHARS + 1
-        );
     }
 
     #[test]
