@@ -6,9 +6,9 @@ use std::time::Duration;
 use reqwest::Method;
 use reqwest::header::{HeaderMap, HeaderValue};
 use serde_json::json;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 
-use crate::support::{BOOTSTRAP_KEY, TestServer, assert_error, send};
+use crate::support::{BOOTSTRAP_KEY, TestServer, assert_error, read_answer, send};
 
 fn twice(name: &'static str, first: &str, second: &str) -> HeaderMap {
     let mut h = HeaderMap::new();
@@ -83,25 +83,18 @@ async fn a_credential_header_sent_twice_is_400() {
     assert_eq!(body["error"]["data"]["code"], "INVALID_REQUEST", "{body}");
 }
 
-/// Sends raw `request` and returns the whole answer (the server closes or the reading stops
-/// after a second).
+/// Sends raw `request` and returns the answer's head and body as one text.
 async fn raw(server: &TestServer, request: &str) -> String {
     let addr = server.base.trim_start_matches("http://");
     let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
     conn.write_all(request.as_bytes()).await.unwrap();
-    let mut answer = Vec::new();
-    let mut chunk = [0u8; 4096];
-    while let Ok(Ok(n)) = tokio::time::timeout(Duration::from_secs(1), conn.read(&mut chunk)).await
-    {
-        if n == 0 {
-            break;
-        }
-        answer.extend_from_slice(&chunk[..n]);
-        if answer.windows(4).any(|w| w == b"\r\n\r\n") && answer.ends_with(b"}") {
-            break;
-        }
-    }
-    String::from_utf8_lossy(&answer).into_owned()
+    let answer = tokio::time::timeout(
+        Duration::from_secs(10),
+        read_answer(&mut conn, &mut Vec::new()),
+    )
+    .await
+    .expect("answered");
+    format!("{}{}", answer.head, answer.body)
 }
 
 #[tokio::test]

@@ -4,59 +4,11 @@
 use std::time::Duration;
 
 use serde_json::json;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio::time::timeout;
 
-use crate::support::{BOOTSTRAP_KEY, TestServer};
-
-/// What the tests need of an answer.
-#[derive(Debug)]
-struct Answer {
-    status: u16,
-    close: bool,
-    body: String,
-}
-
-/// Reads one response from `r` (bytes past it stay in `buf`). Our answers carry
-/// `Content-Length`.
-async fn read_answer(r: &mut (impl AsyncRead + Unpin), buf: &mut Vec<u8>) -> Answer {
-    let end = loop {
-        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i + 4;
-        }
-        let mut chunk = [0u8; 16 * 1024];
-        let n = r.read(&mut chunk).await.expect("response readable");
-        assert!(n > 0, "connection closed before a whole response head");
-        buf.extend_from_slice(&chunk[..n]);
-    };
-    let head = String::from_utf8_lossy(&buf[..end]).to_string();
-    let status: u16 = head[9..12].parse().expect("status code");
-    let header = |name: &str| {
-        head.lines()
-            .filter_map(|l| l.split_once(':'))
-            .find(|(k, _)| k.trim().eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.trim().to_ascii_lowercase())
-    };
-    let length: usize = header("content-length")
-        .expect("Content-Length on every answer")
-        .parse()
-        .expect("numeric Content-Length");
-    let close = header("connection").is_some_and(|v| v.contains("close"));
-    while buf.len() < end + length {
-        let mut chunk = [0u8; 16 * 1024];
-        let n = r.read(&mut chunk).await.expect("response body readable");
-        assert!(n > 0, "connection closed inside a response body");
-        buf.extend_from_slice(&chunk[..n]);
-    }
-    let body = String::from_utf8_lossy(&buf[end..end + length]).to_string();
-    buf.drain(..end + length);
-    Answer {
-        status,
-        close,
-        body,
-    }
-}
+use crate::support::{BOOTSTRAP_KEY, TestServer, read_answer};
 
 /// Sends `method path` with `headers` and a body of `size` bytes (written while the answer is
 /// read, as a client streaming a large upload would), expects `status`, then — unless the

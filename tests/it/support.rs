@@ -221,3 +221,58 @@ pub fn assert_timestamp(s: &str) {
     );
     assert!(chrono::DateTime::parse_from_rfc3339(s).is_ok());
 }
+
+/// What the tests need of an answer.
+#[derive(Debug)]
+pub struct Answer {
+    /// Status line and headers, as sent.
+    pub head: String,
+    pub status: u16,
+    pub close: bool,
+    pub body: String,
+}
+
+/// Reads one response from `r` (bytes past it stay in `buf`). Our answers carry
+/// `Content-Length`.
+pub async fn read_answer(r: &mut (impl tokio::io::AsyncRead + Unpin), buf: &mut Vec<u8>) -> Answer {
+    let end = loop {
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+        let mut chunk = [0u8; 16 * 1024];
+        let n = tokio::io::AsyncReadExt::read(r, &mut chunk)
+            .await
+            .expect("response readable");
+        assert!(n > 0, "connection closed before a whole response head");
+        buf.extend_from_slice(&chunk[..n]);
+    };
+    let head = String::from_utf8_lossy(&buf[..end]).to_string();
+    let status: u16 = head[9..12].parse().expect("status code");
+    let header = |name: &str| {
+        head.lines()
+            .filter_map(|l| l.split_once(':'))
+            .find(|(k, _)| k.trim().eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.trim().to_ascii_lowercase())
+    };
+    let length: usize = header("content-length")
+        .expect("Content-Length on every answer")
+        .parse()
+        .expect("numeric Content-Length");
+    let close = header("connection").is_some_and(|v| v.contains("close"));
+    while buf.len() < end + length {
+        let mut chunk = [0u8; 16 * 1024];
+        let n = tokio::io::AsyncReadExt::read(r, &mut chunk)
+            .await
+            .expect("response body readable");
+        assert!(n > 0, "connection closed inside a response body");
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    let body = String::from_utf8_lossy(&buf[end..end + length]).to_string();
+    buf.drain(..end + length);
+    Answer {
+        head,
+        status,
+        close,
+        body,
+    }
+}
