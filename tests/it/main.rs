@@ -12,6 +12,7 @@ mod auth;
 mod binary;
 mod error_shapes;
 mod headers;
+mod idle_connections;
 mod isolation;
 mod keep_alive;
 mod limits_and_routes;

@@ -111,6 +111,12 @@ pub struct ServeSettings {
     #[arg(long, env = "ALLOY_HEADER_READ_TIMEOUT_MS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub header_read_timeout_ms: u64,
 
+    /// Milliseconds a connection may stay open with no request in flight before it is closed
+    /// gracefully (HTTP/2 `GOAWAY`; an idle HTTP/1 connection is closed sooner, by the header
+    /// read timeout).
+    #[arg(long, env = "ALLOY_IDLE_TIMEOUT_MS", default_value_t = 60_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub idle_timeout_ms: u64,
+
     /// Milliseconds a client has to send its request body (408 after that).
     #[arg(long, env = "ALLOY_BODY_READ_TIMEOUT_MS", default_value_t = 30_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub body_read_timeout_ms: u64,

@@ -313,6 +313,7 @@ pub async fn start(store: StoreSettings, serve: ServeSettings) -> anyhow::Result
         bound_to_loopback: addr.ip().is_loopback(),
         shutdown_grace: Duration::from_secs(serve.shutdown_grace_secs),
         header_read_timeout: Duration::from_millis(serve.header_read_timeout_ms),
+        idle_timeout: Duration::from_millis(serve.idle_timeout_ms),
         body_read_timeout: Duration::from_millis(serve.body_read_timeout_ms),
         max_body_bytes: usize::try_from(serve.max_body_bytes).unwrap_or(usize::MAX),
     };

@@ -10,6 +10,9 @@ pub struct HttpConfig {
     pub max_body_bytes: usize,
     /// Time a client has to send its request headers.
     pub header_read_timeout: Duration,
+    /// Time a connection may stay open with no request in flight (HTTP/2 mostly: hyper's
+    /// header read timeout already closes an idle HTTP/1 keep-alive connection).
+    pub idle_timeout: Duration,
     /// Time a client has to send its request body.
     pub body_read_timeout: Duration,
     /// Time in-flight requests get to finish at shutdown.
@@ -32,6 +35,7 @@ impl Default for HttpConfig {
         HttpConfig {
             max_body_bytes: 10 * 1024 * 1024,
             header_read_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
             body_read_timeout: Duration::from_secs(30),
             shutdown_grace: Duration::from_secs(30),
             trusted_proxies: Vec::new(),

@@ -12,6 +12,7 @@ mod api_request;
 mod audit;
 mod client_ip;
 mod config;
+mod connection;
 mod credentials;
 mod health;
 mod management;

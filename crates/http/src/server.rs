@@ -4,7 +4,6 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use alloy_gateway::Gateway;
@@ -14,8 +13,8 @@ use hyper::service::service_fn;
 use hyper::{Method, Request};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 
 use alloy_gateway::audit::RequestScope;
 use hyper::header::HeaderValue;
@@ -23,6 +22,7 @@ use tracing::Instrument;
 
 use crate::access_log::loggable_path;
 use crate::config::HttpConfig;
+use crate::connection::{self, Activity, Deadlines};
 use crate::metrics_endpoint::MetricsEndpoint;
 use crate::request_body::{self, RequestBody};
 use crate::respond::{self, HttpResponse};
@@ -112,7 +112,12 @@ pub async fn run(
         .header_read_timeout(state.config.header_read_timeout)
         .keep_alive(true);
     builder.http2().timer(TokioTimer::new());
-    let graceful = GracefulShutdown::new();
+    // Every connection task holds a receiver: the sender sees them all gone at the end.
+    let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let deadlines = Deadlines {
+        first_request: state.config.header_read_timeout,
+        idle: state.config.idle_timeout,
+    };
     tokio::pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {
@@ -128,42 +133,32 @@ pub async fn run(
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
-        let header_read_timeout = state.config.header_read_timeout;
         let state = state.clone();
-        let first_request = Arc::new(AtomicBool::new(false));
+        let activity = Activity::new();
         let service = {
-            let first_request = Arc::clone(&first_request);
+            let activity = Arc::clone(&activity);
             service_fn(move |req| {
-                first_request.store(true, Ordering::Relaxed);
                 let state = state.clone();
-                async move { Ok::<_, Infallible>(handle(state, peer, req).await) }
+                let activity = Arc::clone(&activity);
+                async move { Ok::<_, Infallible>(activity.track(handle(state, peer, req).await)) }
             })
         };
-        let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
-        let conn = graceful.watch(conn.into_owned());
-        tokio::spawn(async move {
-            tokio::pin!(conn);
-            // hyper's header timeout starts once hyper-util has told HTTP/1 from HTTP/2, which
-            // waits for the first bytes without a deadline: a client that connects and sends
-            // nothing (or half an HTTP/2 preface) would hold the connection forever.
-            let result = tokio::select! {
-                result = &mut conn => result,
-                () = tokio::time::sleep(header_read_timeout) => {
-                    if !first_request.load(Ordering::Relaxed) {
-                        tracing::debug!("no request within the header read timeout; closing");
-                        return;
-                    }
-                    conn.await
-                }
-            };
-            if let Err(e) = result {
-                tracing::debug!(error = %e, "connection ended with an error");
-            }
-        });
+        let conn = builder
+            .serve_connection_with_upgrades(TokioIo::new(stream), service)
+            .into_owned();
+        tokio::spawn(connection::serve(
+            conn,
+            |c| c.graceful_shutdown(),
+            activity,
+            deadlines,
+            shutdown_rx.clone(),
+        ));
     }
     drop(listener);
+    drop(shutdown_rx);
     tracing::info!("no longer accepting connections; finishing in-flight requests");
-    if tokio::time::timeout(state.config.shutdown_grace, graceful.shutdown())
+    let _ = shutdown_tx.send(true);
+    if tokio::time::timeout(state.config.shutdown_grace, shutdown_tx.closed())
         .await
         .is_err()
     {
