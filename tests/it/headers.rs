@@ -121,3 +121,86 @@ async fn http_1_1_needs_exactly_one_host() {
     .await;
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
 }
+
+/// Requests hyper refuses before our service sees them still get the reference error object
+/// (and `Connection: close`), on a fresh connection and after a good request on a kept one.
+#[tokio::test]
+async fn protocol_rejections_carry_the_error_object() {
+    let server = TestServer::start().await;
+    let addr = server.base.trim_start_matches("http://").to_owned();
+    let big_header = "a".repeat(1024 * 1024);
+    let long_path = "a".repeat(65 * 1024);
+    let many: String = (0..150).map(|i| format!("X-{i}: a\r\n")).collect();
+    let cases: Vec<(u16, Vec<u8>)> = vec![
+        (
+            431,
+            format!("GET /healthz HTTP/1.1\r\nHost: {addr}\r\nX-Big: {big_header}\r\n\r\n").into(),
+        ),
+        (
+            431,
+            format!("GET /healthz HTTP/1.1\r\nHost: {addr}\r\n{many}\r\n").into(),
+        ),
+        (
+            414,
+            format!("GET /{long_path} HTTP/1.1\r\nHost: {addr}\r\n\r\n").into(),
+        ),
+        (
+            400,
+            format!(
+                "POST /api/servers HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 2\r\n\
+                 Content-Length: 3\r\n\r\n{{}}"
+            )
+            .into(),
+        ),
+        (
+            400,
+            format!("GET /healthz HTTP/1.1\r\nHost: {addr}\r\nX-A: a\r\n b\r\n\r\n").into(),
+        ),
+        (
+            400,
+            [
+                b"GET /\xff\xfe HTTP/1.1\r\nHost: ".as_slice(),
+                addr.as_bytes(),
+                b"\r\n\r\n",
+            ]
+            .concat(),
+        ),
+        (400, b"HELLO\r\n\r\n".to_vec()),
+    ];
+    for (status, request) in cases {
+        for after_a_good_one in [false, true] {
+            let mut conn = tokio::net::TcpStream::connect(&addr).await.unwrap();
+            let mut buf = Vec::new();
+            if after_a_good_one {
+                let good = format!("GET /healthz HTTP/1.1\r\nHost: {addr}\r\n\r\n");
+                conn.write_all(good.as_bytes()).await.unwrap();
+                let answer = read_answer(&mut conn, &mut buf).await;
+                assert_eq!(answer.status, 200);
+            }
+            // The server may answer and close before it has read all of a large request.
+            let _ = conn.write_all(&request).await;
+            let answer =
+                tokio::time::timeout(Duration::from_secs(10), read_answer(&mut conn, &mut buf))
+                    .await
+                    .expect("answered");
+            let shown = String::from_utf8_lossy(&request[..request.len().min(60)]).into_owned();
+            assert_eq!(answer.status, status, "{shown}: {}", answer.head);
+            assert!(answer.close, "{shown}: {}", answer.head);
+            assert!(
+                answer
+                    .head
+                    .to_ascii_lowercase()
+                    .contains("content-type: application/json"),
+                "{shown}: {}",
+                answer.head
+            );
+            let body: serde_json::Value = serde_json::from_str(&answer.body).expect("JSON body");
+            assert_eq!(body["error"]["code"], "INVALID_REQUEST", "{shown}");
+            assert!(
+                body["error"]["message"]
+                    .as_str()
+                    .is_some_and(|m| !m.is_empty())
+            );
+        }
+    }
+}

@@ -20,6 +20,7 @@ mod mcp;
 mod metrics_endpoint;
 mod observe;
 mod rate_limit;
+mod rejections;
 mod request;
 mod request_body;
 mod respond;

@@ -24,6 +24,7 @@ use crate::access_log::loggable_path;
 use crate::config::HttpConfig;
 use crate::connection::{self, Activity, Deadlines};
 use crate::metrics_endpoint::MetricsEndpoint;
+use crate::rejections::ShapedRejections;
 use crate::request_body::{self, RequestBody};
 use crate::respond::{self, HttpResponse};
 use crate::router::Route;
@@ -144,7 +145,7 @@ pub async fn run(
             })
         };
         let conn = builder
-            .serve_connection_with_upgrades(TokioIo::new(stream), service)
+            .serve_connection_with_upgrades(TokioIo::new(ShapedRejections::new(stream)), service)
             .into_owned();
         tokio::spawn(connection::serve(
             conn,
