@@ -4,5 +4,6 @@ mod catalog;
 mod directory;
 mod executor;
 mod loading;
+mod properties;
 mod support;
 mod validation;
