@@ -6,9 +6,11 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::sync::Arc;
 
 use serde::ser::{SerializeSeq, SerializeStruct};
 use serde::{Deserialize, Serialize, Serializer};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
 use crate::version::ProtocolVersion;
@@ -155,12 +157,39 @@ impl Serialize for Notification {
 }
 
 /// What a [`Response`] carries: a result or an error, never both.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub enum Payload {
     /// The method's result (MCP results are JSON objects).
     Result(Value),
+    /// A result serialised in advance — one that changes only with the revision, like
+    /// `tools/list` — sent as these bytes instead of being rebuilt for every request.
+    Prebuilt(Arc<RawValue>),
     /// Why the request failed.
     Error(ErrorObject),
+}
+
+impl PartialEq for Payload {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Payload::Error(a), Payload::Error(b)) => a == b,
+            (Payload::Error(_), _) | (_, Payload::Error(_)) => false,
+            (Payload::Prebuilt(a), Payload::Prebuilt(b)) => a.get() == b.get(),
+            // A prebuilt result equals a built one with the same JSON.
+            (a, b) => a.result() == b.result(),
+        }
+    }
+}
+
+impl Payload {
+    /// The result as a value (a prebuilt one is parsed: meant for inspection, not the hot
+    /// path); `None` for an error.
+    fn result(&self) -> Option<Cow<'_, Value>> {
+        match self {
+            Payload::Result(v) => Some(Cow::Borrowed(v)),
+            Payload::Prebuilt(raw) => serde_json::from_str(raw.get()).ok().map(Cow::Owned),
+            Payload::Error(_) => None,
+        }
+    }
 }
 
 /// The answer to a [`Request`].
@@ -190,18 +219,23 @@ impl Response {
         }
     }
 
-    /// The result, if this is a success.
-    pub fn result_value(&self) -> Option<&Value> {
-        match &self.payload {
-            Payload::Result(v) => Some(v),
-            Payload::Error(_) => None,
+    /// A successful response whose result was serialised in advance.
+    pub fn prebuilt(id: Id, result: Arc<RawValue>) -> Self {
+        Response {
+            id: Some(id),
+            payload: Payload::Prebuilt(result),
         }
+    }
+
+    /// The result, if this is a success (a prebuilt result is parsed for the caller).
+    pub fn result_value(&self) -> Option<Cow<'_, Value>> {
+        self.payload.result()
     }
 
     /// The error, if this is a failure.
     pub fn error_object(&self) -> Option<&ErrorObject> {
         match &self.payload {
-            Payload::Result(_) => None,
+            Payload::Result(_) | Payload::Prebuilt(_) => None,
             Payload::Error(e) => Some(e),
         }
     }
@@ -214,6 +248,7 @@ impl Serialize for Response {
         s.serialize_field("id", &self.id)?;
         match &self.payload {
             Payload::Result(v) => s.serialize_field("result", v)?,
+            Payload::Prebuilt(raw) => s.serialize_field("result", &**raw)?,
             Payload::Error(e) => s.serialize_field("error", e)?,
         }
         s.end()

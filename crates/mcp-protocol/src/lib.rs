@@ -53,6 +53,7 @@
 // only make every caller unbox it.
 #![allow(clippy::result_large_err)]
 
+mod cache_policy;
 mod call_result;
 mod dispatch;
 mod error;
@@ -62,12 +63,14 @@ mod jsonrpc;
 mod logging;
 pub mod meta;
 mod parse;
+mod prebuilt;
 mod tool;
 mod tool_set;
 mod version;
 
+pub use cache_policy::{CachePolicy, CacheScope};
 pub use call_result::{CallToolResult, Content};
-pub use dispatch::{CachePolicy, CacheScope, Dispatcher, Reply, negotiated_revision};
+pub use dispatch::{Dispatcher, Reply, negotiated_revision};
 pub use error::Error;
 pub use headers::{
     ExpectedHeaders, METHOD_HEADER, MirroredHeaders, NAME_HEADER, PROTOCOL_VERSION_HEADER,
