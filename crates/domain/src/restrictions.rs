@@ -10,7 +10,7 @@ use crate::error::{ErrorCode, FieldError};
 use crate::ids::USER_ID_MAX_LEN;
 
 /// Whether the list names what passes or what is refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ListMode {
     /// Only the listed entries pass.
     Allowlist,
@@ -29,7 +29,7 @@ impl ListMode {
 }
 
 /// One restriction: a mode and its list.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ListRule {
     /// Allow or block.
     pub mode: ListMode,
@@ -49,7 +49,7 @@ impl ListRule {
 }
 
 /// The three restriction kinds of a server. An absent kind restricts nothing.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct Restrictions {
     /// Connector IDs.
     pub connectors: Option<ListRule>,

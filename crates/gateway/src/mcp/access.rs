@@ -34,7 +34,10 @@ impl Gateway {
     /// Resolves an MCP request to its server and acting user, or the error to answer with:
     /// 401 for a wrong or expired token or bad API credentials, 404 for a server the caller
     /// cannot see, 403 for a user the server does not serve.
-    pub async fn mcp_access(&self, auth: &McpAuth<'_>) -> Result<(ServerRecord, Caller), Error> {
+    pub async fn mcp_access(
+        &self,
+        auth: &McpAuth<'_>,
+    ) -> Result<(Arc<ServerRecord>, Caller), Error> {
         use tracing::Instrument;
         let span = tracing::info_span!(
             "authorize",
@@ -116,7 +119,7 @@ impl Gateway {
         &self,
         auth: &McpAuth<'_>,
         token: &str,
-    ) -> Result<(ServerRecord, Caller), Error> {
+    ) -> Result<(Arc<ServerRecord>, Caller), Error> {
         if !token.starts_with(alloy_domain::ids::ACCESS_TOKEN_PREFIX) {
             return Err(bad_token());
         }
@@ -173,7 +176,7 @@ impl Gateway {
         admit(server, caller)
     }
 
-    async fn api_access(&self, auth: &McpAuth<'_>) -> Result<(ServerRecord, Caller), Error> {
+    async fn api_access(&self, auth: &McpAuth<'_>) -> Result<(Arc<ServerRecord>, Caller), Error> {
         let caller = self.authenticator().authenticate(&auth.headers).await?;
         let not_found = || -> Error {
             ApiError::not_found(format!("Server '{}' not found", auth.server_id)).into()
@@ -194,12 +197,12 @@ impl Gateway {
 }
 
 /// The visibility and `users` rules, once the server and the acting user are known.
-fn admit(server: Arc<ServerRecord>, caller: Caller) -> Result<(ServerRecord, Caller), Error> {
+fn admit(server: Arc<ServerRecord>, caller: Caller) -> Result<(Arc<ServerRecord>, Caller), Error> {
     if !server.is_public && caller.user_id != server.user_id {
         return Err(ApiError::forbidden("This server is private to its owner").into());
     }
     if !server.restrictions.allows_user(&caller.user_id) {
         return Err(ApiError::forbidden("This user may not use this server").into());
     }
-    Ok((Arc::unwrap_or_clone(server), caller))
+    Ok((server, caller))
 }

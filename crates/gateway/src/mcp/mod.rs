@@ -6,6 +6,8 @@ pub mod sessions;
 pub mod tools;
 
 use alloy_mcp_protocol::{Dispatcher, Implementation};
+use std::sync::Arc;
+
 use alloy_storage::ServerRecord;
 
 use crate::app::Gateway;
@@ -20,8 +22,9 @@ pub struct McpContext {
     /// The acting user (the server's owner, or on a public server the user chosen by
     /// `x-alloy-userid` / `x-alloy-user-token`).
     pub caller: Caller,
-    /// The server the client connected to (its restrictions apply to every tool).
-    pub server: ServerRecord,
+    /// The server the client connected to (its restrictions apply to every tool), shared
+    /// with the access cache rather than copied per request.
+    pub server: Arc<ServerRecord>,
     /// `x-credential-id`: the credential to use when a call names none.
     pub credential_id: Option<String>,
     /// `x-redirect-uri`: where the OAuth flow sends the browser back to.

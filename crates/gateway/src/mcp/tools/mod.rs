@@ -10,6 +10,7 @@ mod get_connector_resources;
 mod get_credential_metadata;
 mod get_credentials;
 mod list_connectors;
+mod reused;
 
 use alloy_mcp_protocol::{CallToolResult, ToolSet};
 use serde_json::{Value, json};
@@ -18,6 +19,7 @@ use super::McpContext;
 use crate::audit::Audited;
 use crate::error::Error;
 use crate::shaping::cap_arrays;
+use reused::Reused;
 
 pub use create_credential::CreateCredential;
 pub use discover_action_path::DiscoverActionPath;
@@ -32,8 +34,8 @@ pub use list_connectors::ListConnectors;
 pub fn tool_set() -> ToolSet<McpContext> {
     let mut set = ToolSet::new();
     let results = [
-        set.register(Audited::new(ListConnectors)),
-        set.register(Audited::new(GetConnectorResources)),
+        set.register(Audited::new(Reused::new(ListConnectors))),
+        set.register(Audited::new(Reused::new(GetConnectorResources))),
         set.register(Audited::new(GetActionDetails)),
         set.register(Audited::new(ExecuteAction)),
         set.register(Audited::new(CreateCredential)),

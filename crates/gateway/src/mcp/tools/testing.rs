@@ -160,7 +160,7 @@ impl Harness {
         McpContext {
             gateway: self.gateway.clone(),
             caller: self.caller.clone(),
-            server: server(&self.caller, restrictions),
+            server: std::sync::Arc::new(server(&self.caller, restrictions)),
             credential_id: None,
             redirect_uri: None,
         }
