@@ -1,6 +1,7 @@
 //! End-to-end tests: the real server (the same start-up code as the binary) on an ephemeral
 //! loopback port with a real database, driven over HTTP.
 
+mod contract;
 mod support;
 
 mod credentials;

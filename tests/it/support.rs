@@ -148,9 +148,24 @@ impl TestServer {
     }
 }
 
-/// Sends a request and returns status and JSON body.
+/// Sends a request and returns status and JSON body, after checking the answer against the
+/// OpenAPI document (see [`crate::contract`]).
 pub async fn send(req: reqwest::RequestBuilder) -> (u16, Value) {
-    status_json(req.send().await.expect("request sent")).await
+    let (client, req) = req.build_split();
+    let req = req.expect("request builds");
+    let method = req.method().as_str().to_owned();
+    let path = req.url().path().to_owned();
+    let resp = client.execute(req).await.expect("request sent");
+    let status = resp.status().as_u16();
+    let content_type = resp
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let text = resp.text().await.unwrap();
+    crate::contract::check(&method, &path, status, content_type.as_deref(), &text);
+    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    (status, body)
 }
 
 /// Asserts a reference validation error: status 400, the specific code in `error.code`,

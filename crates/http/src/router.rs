@@ -11,6 +11,8 @@ pub enum Route {
     Ready,
     /// `/metrics` (Prometheus; on the main listener unless `ALLOY_METRICS_BIND` moves it)
     Metrics,
+    /// `/api/openapi.json` (the document of this API; no authentication)
+    OpenApi,
     /// `/api/audit`
     Audit,
     /// `/api/servers`
@@ -56,6 +58,7 @@ impl Route {
             ["healthz"] => Some(Route::Health),
             ["readyz"] => Some(Route::Ready),
             ["metrics"] => Some(Route::Metrics),
+            ["api", "openapi.json"] => Some(Route::OpenApi),
             ["api", "audit"] => Some(Route::Audit),
             ["api", "servers"] => Some(Route::Servers),
             ["api", "servers", id] if !id.is_empty() => decode(id).map(Route::Server),
@@ -94,7 +97,9 @@ impl Route {
     /// The methods this route answers, for `405` and `Allow`.
     pub fn allowed(&self) -> &'static str {
         match self {
-            Route::Health | Route::Ready | Route::Metrics | Route::Audit => "GET, HEAD",
+            Route::Health | Route::Ready | Route::Metrics | Route::OpenApi | Route::Audit => {
+                "GET, HEAD"
+            }
             Route::Servers => "GET, POST",
             Route::Server(_) => "GET, PUT, DELETE",
             Route::UserToken(_) => "POST",
@@ -116,6 +121,7 @@ impl Route {
             Route::Health => "/healthz",
             Route::Ready => "/readyz",
             Route::Metrics => "/metrics",
+            Route::OpenApi => "/api/openapi.json",
             Route::Audit => "/api/audit",
             Route::Servers => "/api/servers",
             Route::Server(_) => "/api/servers/{serverId}",
@@ -131,8 +137,66 @@ impl Route {
                 access_token: Some(_),
                 ..
             } => "/mcp/{serverId}/{accessToken}",
+            Route::Mcp { server_id, .. } if server_id.is_empty() => "/mcp",
             Route::Mcp { .. } => "/mcp/{serverId}",
         }
+    }
+
+    /// One route of every kind, for the tests that hold the OpenAPI document to the router.
+    #[cfg(test)]
+    pub(crate) fn examples() -> Vec<Route> {
+        let id = || "x".to_owned();
+        let all = vec![
+            Route::Health,
+            Route::Ready,
+            Route::Metrics,
+            Route::OpenApi,
+            Route::Audit,
+            Route::Servers,
+            Route::Server(id()),
+            Route::UserToken(id()),
+            Route::User(id()),
+            Route::Credentials,
+            Route::Credential(id()),
+            Route::CredentialMetadata(id()),
+            Route::OAuthApps,
+            Route::OAuthApp(id()),
+            Route::OAuthCallback,
+            Route::Mcp {
+                server_id: String::new(),
+                access_token: None,
+            },
+            Route::Mcp {
+                server_id: id(),
+                access_token: None,
+            },
+            Route::Mcp {
+                server_id: id(),
+                access_token: Some(id()),
+            },
+        ];
+        // A new kind of route fails to compile here: add it to the list above too.
+        for route in &all {
+            match route {
+                Route::Health
+                | Route::Ready
+                | Route::Metrics
+                | Route::OpenApi
+                | Route::Audit
+                | Route::Servers
+                | Route::Server(_)
+                | Route::UserToken(_)
+                | Route::User(_)
+                | Route::Credentials
+                | Route::Credential(_)
+                | Route::CredentialMetadata(_)
+                | Route::OAuthApps
+                | Route::OAuthApp(_)
+                | Route::OAuthCallback
+                | Route::Mcp { .. } => {}
+            }
+        }
+        all
     }
 
     /// Whether `method` is one this route answers.

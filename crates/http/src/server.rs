@@ -249,6 +249,7 @@ async fn dispatch(
     let head = req.method() == Method::HEAD;
     let resp = match route {
         Route::Health => health::healthz(),
+        Route::OpenApi => crate::openapi::document(),
         Route::Ready => health::readyz(state).await,
         Route::Metrics => match &state.metrics {
             Some(endpoint) => endpoint.respond(&req),

@@ -257,20 +257,32 @@ impl OAuthApps {
     }
 }
 
+/// `null` is a value of the wrong type, never an absent field (docs/api.md, Errors).
+fn not_null(name: &str, expected: &str) -> Error {
+    field_error(
+        ErrorCode::InvalidFormat,
+        name,
+        "type",
+        json!(expected),
+        format!("'{name}' must be a {expected}, not null"),
+    )
+}
+
 fn string_field(
     body: &Map<String, Value>,
     name: &str,
     required: bool,
 ) -> Result<Option<String>, Error> {
     match body.get(name) {
-        None | Some(Value::Null) if required => Err(field_error(
+        None if required => Err(field_error(
             ErrorCode::MissingRequiredField,
             name,
             "required",
             json!(true),
             format!("'{name}' is required"),
         )),
-        None | Some(Value::Null) => Ok(None),
+        None => Ok(None),
+        Some(Value::Null) => Err(not_null(name, "string")),
         Some(Value::String(s)) if s.trim().is_empty() => Err(field_error(
             ErrorCode::ValueTooShort,
             name,
@@ -326,7 +338,8 @@ fn parse_app(body: &Map<String, Value>) -> Result<(String, Option<String>, AppSe
     let client_id = string_field(body, "clientId", true)?.unwrap_or_default();
     let client_secret = string_field(body, "clientSecret", false)?;
     let scopes = match body.get("scopes") {
-        None | Some(Value::Null) => None,
+        None => None,
+        Some(Value::Null) => return Err(not_null("scopes", "array")),
         Some(Value::Array(items)) => {
             let mut scopes = Vec::with_capacity(items.len());
             for item in items {
@@ -400,7 +413,8 @@ fn parse_app(body: &Map<String, Value>) -> Result<(String, Option<String>, AppSe
     }
     let mut authorization_params = BTreeMap::new();
     match body.get("authorizationParams") {
-        None | Some(Value::Null) => {}
+        None => {}
+        Some(Value::Null) => return Err(not_null("authorizationParams", "object")),
         Some(Value::Object(map)) => {
             for (k, v) in map {
                 if RESERVED_PARAMS.contains(&k.as_str()) {
@@ -449,7 +463,8 @@ fn parse_app(body: &Map<String, Value>) -> Result<(String, Option<String>, AppSe
 /// A string field whose value may be a single space (which `string_field` would call blank).
 fn string_or_space(body: &Map<String, Value>, name: &str) -> Result<Option<String>, Error> {
     match body.get(name) {
-        None | Some(Value::Null) => Ok(None),
+        None => Ok(None),
+        Some(Value::Null) => Err(not_null(name, "string")),
         Some(Value::String(s)) => Ok(Some(s.clone())),
         Some(_) => Err(field_error(
             ErrorCode::InvalidFormat,

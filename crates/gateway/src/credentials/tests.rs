@@ -791,6 +791,23 @@ async fn oauth_apps_are_managed_with_an_api_key() {
             .await,
     );
     assert_eq!(e.code, ErrorCode::MissingRequiredField);
+    // `null` is a value of the wrong type for every field, never "absent".
+    for field in [
+        "clientId",
+        "clientSecret",
+        "scopes",
+        "scopeSeparator",
+        "tokenAuthMethod",
+        "authorizationParams",
+    ] {
+        let mut body = json!({"clientId": "c", "clientSecret": "s"});
+        body[field] = Value::Null;
+        let e = api_error(apps.put(&admin, "widget", &body).await);
+        assert_eq!(e.code, ErrorCode::InvalidFormat, "{field}: {e:?}");
+        let details = e.details.as_ref().expect("details");
+        assert_eq!(details["field"], field);
+        assert_eq!(details["constraint"], "type");
+    }
     let e = api_error(
         apps.put(
             &admin,
