@@ -1,5 +1,5 @@
-//! What the two benchmark binaries share: their error type and the fixed answer of the bare
-//! server.
+//! What the benchmark binaries share: their error type, the fixed answer of the bare server and
+//! the load generator.
 #![forbid(unsafe_code)]
 
 pub mod load;
@@ -22,6 +22,12 @@ pub enum Error {
     /// A response body could not be read.
     #[error("reading a response failed: {0}")]
     Body(#[from] hyper::Error),
+    /// The MCP session handshake (initialize, notifications/initialized) failed.
+    #[error("session handshake failed: {0}")]
+    Session(String),
+    /// A JSON file given on the command line could not be read as expected.
+    #[error("bad JSON: {0}")]
+    Json(#[from] serde_json::Error),
 }
 
 /// The bare server's answer to every request, the same JSON the stand-in platform of the

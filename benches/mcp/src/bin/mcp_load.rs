@@ -3,6 +3,9 @@
 //!
 //! `mcp_load --url http://127.0.0.1:8080/mcp/s/t --header 'accept: application/json, text/event-stream'
 //!  --body '{"jsonrpc":"2.0",...}' --concurrency 16 --seconds 10`
+//!
+//! With `--session 2025-06-18`, each worker first opens an MCP session of that revision and sends
+//! every request in it (`Mcp-Session-Id`, `MCP-Protocol-Version`).
 
 use std::time::Duration;
 
@@ -46,6 +49,10 @@ struct Args {
     /// A string no correct answer contains.
     #[arg(long)]
     reject_body: Option<String>,
+    /// Open an MCP session of this protocol revision per worker (initialize, then
+    /// notifications/initialized) and send every request in it.
+    #[arg(long)]
+    session: Option<String>,
 }
 
 fn seconds(s: f64, what: &str) -> Result<Duration, Error> {
@@ -81,6 +88,7 @@ fn plan(args: Args) -> Result<Plan, Error> {
         expect_status: args.expect_status,
         expect_body: args.expect_body,
         reject_body: args.reject_body,
+        session: args.session,
     })
 }
 
