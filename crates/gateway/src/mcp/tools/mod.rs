@@ -123,3 +123,5 @@ pub(crate) mod testing;
 mod tests;
 #[cfg(test)]
 mod tests_directory;
+#[cfg(test)]
+mod tests_properties;
