@@ -12,6 +12,7 @@ mod oauth;
 mod auth;
 mod binary;
 mod error_shapes;
+mod first_hour;
 mod headers;
 mod idle_connections;
 mod isolation;

@@ -7,6 +7,8 @@
 
 pub mod audit_export;
 pub mod catalog;
+pub mod doctor;
+pub mod failure;
 pub mod keys;
 pub mod observability;
 pub mod rotation;

@@ -3,7 +3,7 @@
 
 use alloy_gateway::{Gateway, GatewayConfig};
 use alloy_mcp_server::settings::{LogSettings, ServeSettings, StoreSettings};
-use alloy_mcp_server::{audit_export, catalog, keys, observability, startup};
+use alloy_mcp_server::{audit_export, catalog, failure, keys, observability, startup};
 use anyhow::Context;
 use clap::parser::ValueSource;
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
@@ -36,6 +36,10 @@ struct Cli {
 enum Command {
     /// Run the server (the default when no command is given).
     Serve(Box<ServeSettings>),
+    /// Check the configuration without serving: settings, data directory, key files, database
+    /// and its migrations, Redis, connectors, port. One line per check (ok, warn, fail); exits 1
+    /// when a check fails. Changes nothing.
+    Doctor(Box<ServeSettings>),
     /// Manage API keys.
     #[command(subcommand)]
     Keys(KeysCommand),
@@ -138,7 +142,26 @@ fn init_logging(
     use tracing_subscriber::Layer;
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
-    let filter = EnvFilter::try_new(&log.log).context("ALLOY_LOG")?;
+    let filter = EnvFilter::try_new(&log.log).map_err(|e| {
+        failure::Misconfigured::new(format!(
+            "ALLOY_LOG (--log) '{}' is not a log filter: {e}",
+            log.log
+        ))
+        .hint("use a level (error, warn, info, debug, trace) or directives like `info,alloy=debug`")
+    })?;
+    // sea-orm's migrator says "Applying all pending migrations" / "No pending migrations" at
+    // INFO on every start and every CLI command; the storage crate logs what it applied.
+    let quiet_migrator = !["sea_orm_migration", "debug", "trace"]
+        .iter()
+        .any(|w| log.log.contains(w));
+    let filter = if !quiet_migrator {
+        filter
+    } else {
+        // PostgreSQL's NOTICEs ("relation … already exists, skipping") are noise too.
+        filter
+            .add_directive("sea_orm_migration=warn".parse()?)
+            .add_directive("sqlx::postgres::notice=warn".parse()?)
+    };
     let fmt = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         // Colour codes only for a terminal; a log file or collector gets plain text.
@@ -209,21 +232,41 @@ fn parse_cli() -> Cli {
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> std::process::ExitCode {
     let cli = parse_cli();
-    let traces = init_logging(&cli.log)?;
+    // The whole chain and its backtrace only when someone asked for debug output.
+    let verbose = cli.log.log.contains("debug") || cli.log.log.contains("trace");
+    let traces = match init_logging(&cli.log) {
+        Ok(traces) => traces,
+        Err(e) => return failure::report(&e, verbose),
+    };
     let outcome = run(cli).await;
     if let Some(provider) = traces {
         // Spans still buffered are sent before the process exits.
         let _ = tokio::task::spawn_blocking(move || provider.shutdown()).await;
     }
-    outcome
+    match outcome {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => failure::report(&e, verbose),
+    }
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         None => serve(cli.store, cli.serve).await,
         Some(Command::Serve(settings)) => serve(cli.store, *settings).await,
+        Some(Command::Doctor(settings)) => {
+            let findings = alloy_mcp_server::doctor::run(&cli.store, &settings).await;
+            for f in &findings {
+                println!("{f}");
+            }
+            let failed = findings
+                .iter()
+                .filter(|f| f.verdict == alloy_mcp_server::doctor::Verdict::Fail)
+                .count();
+            anyhow::ensure!(failed == 0, "{failed} check(s) failed");
+            Ok(())
+        }
         Some(Command::Keys(cmd)) => keys_command(cli.store, cmd).await,
         Some(Command::Connectors(cmd)) => connectors_command(cli.store, cmd).await,
         Some(Command::Audit(AuditCommand::Export { from, to, format })) => {
@@ -296,6 +339,12 @@ async fn serve(store: StoreSettings, settings: ServeSettings) -> anyhow::Result<
         "alloy-mcp-server listening on http://{} (public URL {})",
         running.addr, running.public_url
     );
+    if running.bootstrap_key.is_none() {
+        // A restart on an existing database: the first key was shown at the first start only.
+        println!(
+            "API keys are kept in the database; `alloy-mcp-server keys create` makes another, `keys list` lists them"
+        );
+    }
     running.run_until(shutdown_signal()).await
 }
 
@@ -367,8 +416,17 @@ async fn keys_command(store: StoreSettings, cmd: KeysCommand) -> anyhow::Result<
             }
         }
         KeysCommand::Revoke { key_id } => {
-            if !gateway.api_keys().revoke(&key_id).await? {
-                anyhow::bail!("no API key with id {key_id}");
+            let existing = db.api_keys().get(&key_id).await?;
+            if let Some(revoked_at) = existing.as_ref().and_then(|k| k.revoked_at) {
+                anyhow::bail!(
+                    "API key {key_id} was already revoked at {}",
+                    revoked_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                );
+            }
+            if existing.is_none() || !gateway.api_keys().revoke(&key_id).await? {
+                anyhow::bail!(
+                    "no API key with id {key_id} (`alloy-mcp-server keys list` shows them)"
+                );
             }
             println!("revoked {key_id}");
         }

@@ -16,6 +16,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use crate::failure::Misconfigured;
 use crate::settings::{ServeSettings, StoreSettings};
 use crate::{keys, observability, secrets};
 
@@ -77,11 +78,18 @@ pub async fn open_database_retrying(store: &StoreSettings) -> anyhow::Result<Dat
 const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
 
 async fn open(store: &StoreSettings, retry: bool) -> anyhow::Result<Database> {
-    if store.is_sqlite() {
-        std::fs::create_dir_all(&store.data_dir)
-            .with_context(|| format!("creating data directory {}", store.data_dir.display()))?;
+    // Before anything is created (the data directory, a key file).
+    if let Some(url) = &store.database_url {
+        check_database_url(url)?;
     }
-    let secret_box = secrets::secret_box(store)?;
+    if store.is_sqlite() {
+        std::fs::create_dir_all(&store.data_dir).map_err(|e| {
+            Misconfigured::new(format!(
+                "cannot create the data directory {} (ALLOY_DATA_DIR, --data-dir): {e}",
+                store.data_dir.display()
+            ))
+        })?;
+    }
     let url = store.database_url();
     let described = describe_database(&url);
     let mut pause = Duration::from_secs(1);
@@ -101,6 +109,8 @@ async fn open(store: &StoreSettings, retry: bool) -> anyhow::Result<Database> {
             Err(e) => anyhow::bail!("{described}: {e}"),
         }
     }
+    // Only once the database answers: a refused start leaves no generated key file behind.
+    let secret_box = secrets::secret_box(store)?;
     Database::connect(&url, secret_box)
         .await
         .with_context(|| format!("opening {described}"))
@@ -235,6 +245,69 @@ pub fn describe_database(url: &str) -> String {
     }
 }
 
+/// A DATABASE_URL that cannot work, refused before connecting: an unknown scheme, or a SQLite
+/// file in a folder that does not exist (SQLite would only say "unable to open database file").
+fn check_database_url(url: &str) -> anyhow::Result<()> {
+    if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        return Ok(());
+    }
+    let Some(rest) = url.strip_prefix("sqlite:") else {
+        return Err(Misconfigured::new(
+            "DATABASE_URL (--database-url) must start with sqlite:// or postgres://",
+        )
+        .hint(
+            "e.g. postgres://user@host:5432/db, or leave it unset for SQLite in the data directory",
+        )
+        .into());
+    };
+    let path = rest
+        .trim_start_matches("//")
+        .split('?')
+        .next()
+        .unwrap_or_default();
+    if path.is_empty() || path == ":memory:" {
+        return Ok(());
+    }
+    let folder = std::path::Path::new(path)
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty());
+    if let Some(folder) = folder
+        && !folder.is_dir()
+    {
+        return Err(Misconfigured::new(format!(
+            "the folder of the SQLite database {path} does not exist (DATABASE_URL)"
+        ))
+        .hint(format!(
+            "create {} first, or leave DATABASE_URL unset to keep the database in the data directory",
+            folder.display()
+        ))
+        .into());
+    }
+    Ok(())
+}
+
+/// Refuses a bootstrap key that API keys' rule would refuse, naming the rule (never the value:
+/// it is a secret).
+pub fn check_bootstrap_key(key: Option<&str>) -> anyhow::Result<()> {
+    let Some(key) = key else { return Ok(()) };
+    let allowed = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
+    let length = key.chars().count();
+    if length >= 16 && key.chars().all(allowed) {
+        return Ok(());
+    }
+    let why = if length < 16 {
+        format!("it has {length}")
+    } else {
+        "it holds other characters".to_owned()
+    };
+    Err(Misconfigured::new(format!(
+        "ALLOY_BOOTSTRAP_API_KEY (--bootstrap-api-key) must be at least 16 characters of letters, \
+         digits, '_' and '-'; {why}"
+    ))
+    .hint("leave it unset to have a key generated and printed once at the first start")
+    .into())
+}
+
 /// One line saying what this server runs on.
 fn log_setup(
     store: &StoreSettings,
@@ -266,10 +339,11 @@ fn log_setup(
 
 /// Builds the application and starts serving.
 pub async fn start(store: StoreSettings, serve: ServeSettings) -> anyhow::Result<Running> {
+    check_bootstrap_key(serve.bootstrap_api_key.as_deref())?;
     let db = open_database_retrying(&store).await?;
     let listener = TcpListener::bind(serve.bind)
         .await
-        .with_context(|| format!("binding {}", serve.bind))?;
+        .with_context(|| format!("listening on {} (ALLOY_BIND, --bind)", serve.bind))?;
     let addr = listener.local_addr()?;
     let public_url = serve
         .public_url

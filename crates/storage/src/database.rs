@@ -75,6 +75,44 @@ impl Database {
         }
     }
 
+    /// The migrations `url`'s database has not had yet, by name, without changing anything
+    /// (for `doctor`): all of them on a database never migrated. A SQLite URL is opened
+    /// read-only; the file must exist.
+    pub async fn pending_migrations(url: &str) -> Result<Vec<String>, Error> {
+        use sea_orm::{ConnectionTrait, Statement};
+        let url = if url.starts_with("sqlite:") {
+            url.replace("mode=rwc", "mode=ro")
+        } else {
+            url.to_owned()
+        };
+        let mut opts = ConnectOptions::new(url);
+        opts.sqlx_logging(false)
+            .max_connections(1)
+            .connect_timeout(Duration::from_secs(5))
+            .acquire_timeout(Duration::from_secs(5));
+        let conn = sea_orm::Database::connect(opts).await?;
+        let backend = conn.get_database_backend();
+        // No table yet: nothing applied.
+        let applied: Vec<String> = conn
+            .query_all_raw(Statement::from_string(
+                backend,
+                "SELECT version FROM seaql_migrations",
+            ))
+            .await
+            .map(|rows| {
+                rows.iter()
+                    .filter_map(|r| r.try_get::<String>("", "version").ok())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let _ = conn.close().await;
+        Ok(Migrator::migrations()
+            .iter()
+            .map(|m| m.name().to_owned())
+            .filter(|name| !applied.contains(name))
+            .collect())
+    }
+
     /// Connects to `url` (`sqlite://path?mode=rwc` or `postgres://…`) and runs pending migrations.
     pub async fn connect(url: &str, secrets: SecretBox) -> Result<Self, Error> {
         Self::connect_in_schema(url, None, secrets).await
@@ -134,7 +172,15 @@ impl Database {
             )
             .record(info.elapsed.as_secs_f64());
         });
+        // Said only when something changes: a start on an up-to-date database is quiet.
+        let pending = Migrator::get_pending_migrations(&conn).await?.len();
+        if pending > 0 {
+            tracing::info!(pending, "applying database migrations");
+        }
         Migrator::up(&conn, None).await?;
+        if pending > 0 {
+            tracing::info!(applied = pending, "database migrations applied");
+        }
         Ok(Database {
             conn,
             secrets: Arc::new(secrets),

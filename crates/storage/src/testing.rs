@@ -1,6 +1,11 @@
 //! Fresh databases for tests: an SQLite file in a temporary directory, or a PostgreSQL schema of
 //! its own on the server named by `ALLOY_TEST_POSTGRES_URL`
 //! (default `postgres://postgres@127.0.0.1:5432/test`).
+//!
+//! Schemas are named `t_<run>_<random>`, where `<run>` is `ALLOY_TEST_RUN` (set by `.ci/test`:
+//! the run's start in Unix seconds and a random tag) or, without it, the time the schema was
+//! made. So a run can drop exactly its own schemas at its end, and leftovers of a crashed run
+//! can be told by their age: two runs on one PostgreSQL never drop each other's schemas.
 
 use rand::Rng;
 use sea_orm::ConnectionTrait;
@@ -49,7 +54,10 @@ impl TestDatabase {
     /// cannot be reached: a test that needs PostgreSQL must not pass without it.
     pub async fn postgres() -> Self {
         let url = postgres_url();
-        let schema = format!("t_{:016x}", rand::rng().random::<u64>());
+        let schema = schema_name(
+            std::env::var("ALLOY_TEST_RUN").ok().as_deref(),
+            std::time::SystemTime::now(),
+        );
         let admin = sea_orm::Database::connect(url.as_str())
             .await
             .unwrap_or_else(|e| {
@@ -97,6 +105,32 @@ impl TestDatabase {
 /// connection the pool opens then fails with "unable to open database file".
 impl Drop for TestDatabase {
     fn drop(&mut self) {}
+}
+
+/// A test schema's name: `t_<run>_<12 hex>`; `run` must be `<unix seconds>_<tag>` of
+/// lower-case letters and digits (anything else is replaced by the time `now`).
+pub fn schema_name(run: Option<&str>, now: std::time::SystemTime) -> String {
+    let valid = |r: &&str| {
+        r.len() <= 32
+            && r.split_once('_').is_some_and(|(secs, tag)| {
+                !secs.is_empty()
+                    && secs.bytes().all(|b| b.is_ascii_digit())
+                    && tag
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+            })
+    };
+    let run = match run.filter(valid) {
+        Some(run) => run.to_owned(),
+        None => {
+            let secs = now
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0);
+            format!("{secs}_dev")
+        }
+    };
+    format!("t_{run}_{:012x}", rand::rng().random::<u64>() >> 16)
 }
 
 /// The PostgreSQL URL tests use.

@@ -5,6 +5,7 @@ mod audit;
 mod credentials;
 mod mcp_sessions;
 mod servers;
+mod test_schemas;
 
 use alloy_storage::testing::TestDatabase;
 
