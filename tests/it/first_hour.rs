@@ -254,7 +254,9 @@ fn doctor_names_what_is_broken() {
         );
         // (A log line may come first: the rate limiter's warning about Redis.)
         assert!(
-            text(&out.stderr).lines().any(|l| l == "error: 1 check(s) failed"),
+            text(&out.stderr)
+                .lines()
+                .any(|l| l == "error: 1 check(s) failed"),
             "{}",
             text(&out.stderr)
         );
