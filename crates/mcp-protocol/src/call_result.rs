@@ -1,5 +1,10 @@
 //! The outcome of one tool call, and its wire form in each protocol revision.
 
+use std::sync::{Arc, OnceLock};
+
+use serde::Serialize;
+use serde::ser::{SerializeMap, Serializer};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::version::ProtocolVersion;
@@ -26,7 +31,13 @@ impl Content {
 
 /// What a tool returns. A failed call is still a result (with `is_error` set) so that the
 /// model sees what went wrong; only protocol problems become JSON-RPC errors.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// A result keeps the wire form it was answered with, per revision, and its clones share it:
+/// a tool that hands out clones of one kept result (an answer cache) has it serialised once
+/// per revision, not per call. So build a new result rather than change the fields of one that
+/// was already answered (a change that alters the result's shape is noticed and serialised
+/// afresh, but not one that keeps it).
+#[derive(Debug, Clone)]
 pub struct CallToolResult {
     /// Unstructured content.
     pub content: Vec<Content>,
@@ -34,6 +45,37 @@ pub struct CallToolResult {
     pub structured_content: Option<Value>,
     /// True when the call failed.
     pub is_error: bool,
+    wire: Arc<WireForms>,
+}
+
+impl PartialEq for CallToolResult {
+    fn eq(&self, other: &Self) -> bool {
+        self.content == other.content
+            && self.structured_content == other.structured_content
+            && self.is_error == other.is_error
+    }
+}
+
+/// The shape a wire form was made from: a cheap check that the fields did not change since.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Shape {
+    is_error: bool,
+    blocks: usize,
+    text_bytes: usize,
+    structured: bool,
+}
+
+/// The serialised forms of one result: per revision, the bytes, the dispatcher that made them
+/// (its server identity is in them) and the shape they were made from.
+#[derive(Default)]
+struct WireForms {
+    slots: [OnceLock<(u64, Shape, Arc<RawValue>)>; ProtocolVersion::ALL.len()],
+}
+
+impl std::fmt::Debug for WireForms {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WireForms")
+    }
 }
 
 impl CallToolResult {
@@ -44,6 +86,7 @@ impl CallToolResult {
             content: vec![Content::Text(value.to_string())],
             structured_content: Some(value),
             is_error: false,
+            wire: Arc::default(),
         }
     }
 
@@ -61,6 +104,56 @@ impl CallToolResult {
             content: vec![Content::Text(text.into())],
             structured_content: None,
             is_error: false,
+            wire: Arc::default(),
+        }
+    }
+
+    fn shape(&self) -> Shape {
+        Shape {
+            is_error: self.is_error,
+            blocks: self.content.len(),
+            text_bytes: self
+                .content
+                .iter()
+                .map(|c| match c {
+                    Content::Text(t) => t.len(),
+                })
+                .sum(),
+            structured: self.structured_content.is_some(),
+        }
+    }
+
+    /// The complete wire form for `revision` as `owner` (a dispatcher) answers it, with
+    /// `completion` (2026-07-28's `resultType` and `_meta`) when given: the kept bytes when
+    /// this result, or a clone of it, was answered so before; serialised straight from the
+    /// fields otherwise (no copy of the text or the value). `None` only if serialising failed.
+    pub(crate) fn wire_form(
+        &self,
+        revision: ProtocolVersion,
+        owner: u64,
+        completion: Option<&Value>,
+    ) -> Option<Arc<RawValue>> {
+        let at = ProtocolVersion::ALL.iter().position(|v| *v == revision)?;
+        let shape = self.shape();
+        let make = || {
+            serde_json::value::to_raw_value(&Wire {
+                result: self,
+                revision,
+                completion,
+            })
+            .ok()
+            .map(Arc::from)
+        };
+        let slot = &self.wire.slots[at];
+        match slot.get() {
+            Some((o, s, raw)) if *o == owner && *s == shape => Some(Arc::clone(raw)),
+            // Made by another dispatcher, or the fields changed: not this result's form.
+            Some(_) => make(),
+            None => {
+                let raw = make()?;
+                let _ = slot.set((owner, shape, Arc::clone(&raw)));
+                Some(raw)
+            }
         }
     }
 
@@ -83,6 +176,57 @@ impl CallToolResult {
         }
         obj.insert("isError".into(), Value::Bool(self.is_error));
         obj
+    }
+}
+
+/// A result's wire form, serialised from borrowed fields. Keys in the order of
+/// [`CallToolResult::to_wire`] followed by the completion's.
+struct Wire<'a> {
+    result: &'a CallToolResult,
+    revision: ProtocolVersion,
+    completion: Option<&'a Value>,
+}
+
+/// `{"type": "text", "text": …}` for each block.
+struct Blocks<'a>(&'a [Content]);
+
+impl Serialize for Blocks<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(|c| match c {
+            Content::Text(text) => TextBlock(text),
+        }))
+    }
+}
+
+struct TextBlock<'a>(&'a str);
+
+impl Serialize for TextBlock<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut m = serializer.serialize_map(Some(2))?;
+        m.serialize_entry("type", "text")?;
+        m.serialize_entry("text", self.0)?;
+        m.end()
+    }
+}
+
+impl Serialize for Wire<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let r = self.result;
+        let mut m = serializer.serialize_map(None)?;
+        m.serialize_entry("content", &Blocks(&r.content))?;
+        if self.revision.has_structured_output()
+            && let Some(value) = &r.structured_content
+            && (value.is_object() || !self.revision.structured_output_must_be_object())
+        {
+            m.serialize_entry("structuredContent", value)?;
+        }
+        m.serialize_entry("isError", &r.is_error)?;
+        if let Some(Value::Object(completion)) = self.completion {
+            for (k, v) in completion {
+                m.serialize_entry(k, v)?;
+            }
+        }
+        m.end()
     }
 }
 
@@ -144,5 +288,35 @@ mod tests {
             Value::Object(wire),
             json!({"content":[{"type":"text","text":"hi"}],"isError":false})
         );
+    }
+
+    #[test]
+    fn the_wire_form_is_the_built_one_made_once_and_shared_by_clones() {
+        let r = CallToolResult::json(json!({"a": [1, "x"], "b": "q\"uote"}));
+        let completion = json!({"resultType": "complete", "_meta": {"k": 1}});
+        for v in ProtocolVersion::ALL {
+            let mut built = r.to_wire(v);
+            if let Value::Object(c) = &completion {
+                built.extend(c.clone());
+            }
+            let raw = r.wire_form(v, 7, Some(&completion)).unwrap();
+            assert_eq!(raw.get(), serde_json::to_string(&built).unwrap(), "{v}");
+        }
+        let v = ProtocolVersion::V2026_07_28;
+        let first = r.wire_form(v, 7, Some(&completion)).unwrap();
+        let clone = r.clone();
+        assert!(Arc::ptr_eq(
+            &first,
+            &clone.wire_form(v, 7, Some(&completion)).unwrap()
+        ));
+        // Another dispatcher, or a changed result, is not served the kept bytes.
+        assert!(!Arc::ptr_eq(
+            &first,
+            &clone.wire_form(v, 8, Some(&completion)).unwrap()
+        ));
+        let mut changed = r.clone();
+        changed.is_error = true;
+        let raw = changed.wire_form(v, 7, Some(&completion)).unwrap();
+        assert!(raw.get().contains("\"isError\":true"), "{}", raw.get());
     }
 }

@@ -5,6 +5,7 @@ use serde::{Serialize, Serializer};
 use serde_json::{Map, Value, json};
 
 use crate::cache_policy::CachePolicy;
+use crate::call_result::CallToolResult;
 use crate::implementation::Implementation;
 use crate::jsonrpc::{BatchEntry, ErrorObject, Message, Request, Response, clip};
 use crate::logging::LoggingLevel;
@@ -51,7 +52,14 @@ pub struct Dispatcher<C> {
     tools: ToolSet<C>,
     cache: CachePolicy,
     prebuilt: PrebuiltResults,
+    /// Tells this dispatcher's serialised tool results from another's (their `_meta` differs).
+    id: u64,
+    /// A stateless revision's `resultType` and `_meta` for tool results, made once.
+    completion: std::sync::OnceLock<(ProtocolVersion, Value)>,
 }
+
+/// Dispatcher identities.
+static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 /// A result, built for this request or prebuilt.
 enum Answer {
@@ -68,6 +76,8 @@ impl<C: Send + Sync> Dispatcher<C> {
             tools,
             cache: CachePolicy::default(),
             prebuilt: PrebuiltResults::default(),
+            id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            completion: std::sync::OnceLock::new(),
         }
     }
 
@@ -173,18 +183,41 @@ impl<C: Send + Sync> Dispatcher<C> {
         if revision.is_stateless() {
             RequestMeta::from_request(&request)?.revision()?;
         }
-        let prebuilt = match method {
+        let built = match method {
             Method::Initialize => return Ok(Answer::Built(self.initialize(&request)?)),
             Method::Ping => Map::new(),
             Method::SetLevel => set_level(&request)?,
-            Method::CallTool => self.call_tool(request, revision, ctx).await?,
+            Method::CallTool => {
+                let result = self.call_tool(request, ctx).await?;
+                let made;
+                let completion = if revision.is_stateless() {
+                    let make = || {
+                        let mut c = Map::new();
+                        self.complete_into(&mut c, revision);
+                        Value::Object(c)
+                    };
+                    match self.completion.get_or_init(|| (revision, make())) {
+                        (v, c) if *v == revision => Some(c),
+                        _ => {
+                            made = make();
+                            Some(&made)
+                        }
+                    }
+                } else {
+                    None
+                };
+                return Ok(match result.wire_form(revision, self.id, completion) {
+                    Some(raw) => Answer::Prebuilt(raw),
+                    None => Answer::Built(self.complete(result.to_wire(revision), revision)),
+                });
+            }
             Method::Discover => return Ok(self.prebuilt(Prebuilt::Discover, revision)),
             Method::ListTools => {
                 check_list_params(&request)?;
                 return Ok(self.prebuilt(Prebuilt::ListTools, revision));
             }
         };
-        Ok(Answer::Built(self.complete(prebuilt, revision)))
+        Ok(Answer::Built(self.complete(built, revision)))
     }
 
     /// A result that depends only on the revision, serialised the first time.
@@ -210,15 +243,18 @@ impl<C: Send + Sync> Dispatcher<C> {
         revision: ProtocolVersion,
     ) -> Map<String, Value> {
         if revision.is_stateless() {
-            result.insert("resultType".into(), Value::String("complete".into()));
-            result.insert(
-                "_meta".into(),
-                json!({ SERVER_INFO_KEY: self.server.to_wire(revision) }),
-            );
+            self.complete_into(&mut result, revision);
         }
         result
     }
 
+    fn complete_into(&self, result: &mut Map<String, Value>, revision: ProtocolVersion) {
+        result.insert("resultType".into(), Value::String("complete".into()));
+        result.insert(
+            "_meta".into(),
+            json!({ SERVER_INFO_KEY: self.server.to_wire(revision) }),
+        );
+    }
     fn initialize(&self, request: &Request) -> Result<Map<String, Value>, ErrorObject> {
         let revision = negotiated_revision(request)?;
         let mut result = Map::new();
@@ -270,12 +306,7 @@ impl<C: Send + Sync> Dispatcher<C> {
         result
     }
 
-    async fn call_tool(
-        &self,
-        request: Request,
-        revision: ProtocolVersion,
-        ctx: &C,
-    ) -> Result<Map<String, Value>, ErrorObject> {
+    async fn call_tool(&self, request: Request, ctx: &C) -> Result<CallToolResult, ErrorObject> {
         let Some(Value::Object(mut params)) = request.params else {
             return Err(ErrorObject::invalid_params(
                 "tools/call params must be an object with a tool name",
@@ -300,7 +331,7 @@ impl<C: Send + Sync> Dispatcher<C> {
             .call(&name, ctx, arguments)
             .await
             .ok_or_else(|| ErrorObject::invalid_params(format!("Unknown tool: {}", clip(&name))))?;
-        Ok(result.to_wire(revision))
+        Ok(result)
     }
 
     fn insert_cache_hints(&self, result: &mut Map<String, Value>) {
