@@ -84,18 +84,21 @@ fn a_sqlite_file_in_a_missing_folder_names_the_folder() {
 #[test]
 fn postgresql_refusals_say_the_cause_once() {
     let dir = tempfile::tempdir().unwrap();
-    for (url, first) in [
+    for (url, first, hint) in [
         (
             "postgres://nosuchuser@127.0.0.1:5432/test",
             "error: PostgreSQL at 127.0.0.1:5432/test: role \"nosuchuser\" does not exist",
+            "hint: create the role (createuser), or correct the user in DATABASE_URL",
         ),
         (
             "postgres://postgres@127.0.0.1:5432/no_such_database",
             "error: PostgreSQL at 127.0.0.1:5432/no_such_database: database \"no_such_database\" does not exist",
+            "hint: create the database (createdb), or correct its name in DATABASE_URL",
         ),
         (
             "postgres://postgres@127.0.0.1:1/test",
             "error: PostgreSQL at 127.0.0.1:1/test: connection refused",
+            "hint: start PostgreSQL, or correct the host and port in DATABASE_URL",
         ),
     ] {
         let out = run(with_backtraces(&mut command())
@@ -103,7 +106,7 @@ fn postgresql_refusals_say_the_cause_once() {
             .env("DATABASE_URL", url)
             .args(["keys", "list"]));
         let lines = failure(&out, 1);
-        assert_eq!(lines, [first], "{url}");
+        assert_eq!(lines, [first, hint], "{url}");
     }
 }
 
@@ -215,6 +218,12 @@ fn doctor_names_what_is_broken() {
             )],
             vec!["--bind", "127.0.0.1:0"],
             "PostgreSQL at 127.0.0.1:1/test: connection refused",
+        ),
+        (
+            "database",
+            vec![("DATABASE_URL", "mysql://root@127.0.0.1/alloy".to_owned())],
+            vec!["--bind", "127.0.0.1:0"],
+            "DATABASE_URL must start with sqlite:// or postgres://",
         ),
         (
             "redis",

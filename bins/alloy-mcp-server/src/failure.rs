@@ -38,6 +38,32 @@ impl fmt::Display for Misconfigured {
 
 impl std::error::Error for Misconfigured {}
 
+/// A failure at run time that we know what to do about (exit code 1): a database that refuses
+/// the connection, the role or the database name.
+#[derive(Debug)]
+pub struct Unavailable {
+    message: String,
+    hint: String,
+}
+
+impl Unavailable {
+    /// `message` (naming the place) and what to do about it.
+    pub fn new(message: impl Into<String>, hint: impl Into<String>) -> Self {
+        Unavailable {
+            message: message.into(),
+            hint: hint.into(),
+        }
+    }
+}
+
+impl fmt::Display for Unavailable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Unavailable {}
+
 /// The error chain as one line, each cause once: a cause whose text the line already holds
 /// (drivers often repeat their source in their own message) is left out, and so are the
 /// wrappers that add nothing ("database error: Connection Error: error returned from
@@ -80,9 +106,13 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
 
 /// The hint of `err`, if any cause carries one.
 pub fn hint(err: &anyhow::Error) -> Option<&str> {
-    err.chain()
-        .filter_map(|c| c.downcast_ref::<Misconfigured>())
-        .find_map(|m| m.hint.as_deref())
+    err.chain().find_map(|c| {
+        if let Some(m) = c.downcast_ref::<Misconfigured>() {
+            m.hint.as_deref()
+        } else {
+            c.downcast_ref::<Unavailable>().map(|u| u.hint.as_str())
+        }
+    })
 }
 
 /// Prints `err` to stderr as described above and gives the exit code.

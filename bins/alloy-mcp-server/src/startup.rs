@@ -16,7 +16,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use crate::failure::Misconfigured;
+use crate::failure::{Misconfigured, Unavailable};
 use crate::settings::{ServeSettings, StoreSettings};
 use crate::{keys, observability, secrets};
 
@@ -92,6 +92,9 @@ async fn open(store: &StoreSettings, retry: bool) -> anyhow::Result<Database> {
     }
     let url = store.database_url();
     let described = describe_database(&url);
+    if !store.is_sqlite() {
+        tracing::debug!(database = %described, "connecting");
+    }
     let mut pause = Duration::from_secs(1);
     loop {
         match Database::probe(&url, PROBE_TIMEOUT).await {
@@ -106,7 +109,13 @@ async fn open(store: &StoreSettings, retry: bool) -> anyhow::Result<Database> {
                 tokio::time::sleep(pause).await;
                 pause = (pause * 2).min(Duration::from_secs(30));
             }
-            Err(e) => anyhow::bail!("{described}: {e}"),
+            Err(e) => {
+                let message = format!("{described}: {e}");
+                return Err(match database_hint(&e.to_string()) {
+                    Some(hint) => Unavailable::new(message, hint).into(),
+                    None => anyhow::anyhow!(message),
+                });
+            }
         }
     }
     // Only once the database answers: a refused start leaves no generated key file behind.
@@ -284,6 +293,23 @@ fn check_database_url(url: &str) -> anyhow::Result<()> {
         .into());
     }
     Ok(())
+}
+
+/// What to do about PostgreSQL's usual refusals.
+fn database_hint(cause: &str) -> Option<&'static str> {
+    if cause.contains("connection refused") {
+        Some("start PostgreSQL, or correct the host and port in DATABASE_URL")
+    } else if cause.contains("role") && cause.contains("does not exist") {
+        Some("create the role (createuser), or correct the user in DATABASE_URL")
+    } else if cause.contains("password authentication failed") {
+        Some("correct the password in DATABASE_URL")
+    } else if cause.contains("database") && cause.contains("does not exist") {
+        Some("create the database (createdb), or correct its name in DATABASE_URL")
+    } else if cause.contains("no answer within") {
+        Some("check that the host is reachable from here (a firewall?) and DATABASE_URL's port")
+    } else {
+        None
+    }
 }
 
 /// Refuses a bootstrap key that API keys' rule would refuse, naming the rule (never the value:
