@@ -59,7 +59,7 @@ fn finding(verdict: Verdict, check: &'static str, detail: impl Into<String>) -> 
 
 /// Runs every check, in the order a start-up meets them.
 pub async fn run(store: &StoreSettings, serve: &ServeSettings) -> Vec<Finding> {
-    let mut findings = vec![urls(serve)];
+    let mut findings = vec![urls(serve), proxies(serve)];
     findings.push(data_dir(store));
     findings.extend(key_files(store, serve));
     findings.extend(database(store).await);
@@ -121,6 +121,40 @@ fn urls(serve: &ServeSettings) -> Finding {
         "public URL",
         format!("{public}, listening on {bind}"),
     )
+}
+
+/// Trusted proxies name proxies, not the internet: a network holding public addresses lets any
+/// client there choose its own address (rate limits, logs) with `X-Forwarded-For`.
+fn proxies(serve: &ServeSettings) -> Finding {
+    let networks = &serve.trusted_proxies.0;
+    if networks.is_empty() {
+        return finding(
+            Verdict::Ok,
+            "proxies",
+            "none trusted: client addresses are the connecting peers'",
+        );
+    }
+    let public: [IpAddr; 2] = [
+        IpAddr::from([8, 8, 8, 8]),
+        IpAddr::from([0x2001, 0x4860, 0, 0, 0, 0, 0, 0x8888]),
+    ];
+    match public
+        .iter()
+        .find(|ip| networks.iter().any(|n| n.contains(**ip)))
+    {
+        Some(ip) => finding(
+            Verdict::Warn,
+            "proxies",
+            format!(
+                "ALLOY_TRUSTED_PROXIES covers public addresses ({ip} is trusted): any client there can set its own address with X-Forwarded-For; list only your proxies"
+            ),
+        ),
+        None => finding(
+            Verdict::Ok,
+            "proxies",
+            format!("{} network(s) trusted for X-Forwarded-For", networks.len()),
+        ),
+    }
 }
 
 /// The data directory exists (or can be made) and takes files.
