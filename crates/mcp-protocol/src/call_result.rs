@@ -29,47 +29,38 @@ impl Content {
     }
 }
 
-/// What a tool returns. A failed call is still a result (with `is_error` set) so that the
-/// model sees what went wrong; only protocol problems become JSON-RPC errors.
+/// What a tool returns. A failed call is still a result (with [`is_error`](Self::is_error)) so
+/// that the model sees what went wrong; only protocol problems become JSON-RPC errors.
 ///
-/// A result keeps the wire form it was answered with, per revision, and its clones share it:
-/// a tool that hands out clones of one kept result (an answer cache) has it serialised once
-/// per revision, not per call. So build a new result rather than change the fields of one that
-/// was already answered (a change that alters the result's shape is noticed and serialised
-/// afresh, but not one that keeps it).
+/// A result is immutable and cheap to clone (its parts are shared), and it keeps the wire
+/// form it was answered with, per revision, shared by its clones: a tool that hands out clones
+/// of one kept result (an answer cache) neither copies it nor serialises it again per call.
 #[derive(Debug, Clone)]
 pub struct CallToolResult {
-    /// Unstructured content.
-    pub content: Vec<Content>,
-    /// The same information as JSON, for clients that read `structuredContent`.
-    pub structured_content: Option<Value>,
-    /// True when the call failed.
-    pub is_error: bool,
-    wire: Arc<WireForms>,
+    shared: Arc<Shared>,
+}
+
+#[derive(Debug)]
+struct Shared {
+    content: Vec<Content>,
+    structured_content: Option<Value>,
+    is_error: bool,
+    wire: WireForms,
 }
 
 impl PartialEq for CallToolResult {
     fn eq(&self, other: &Self) -> bool {
-        self.content == other.content
-            && self.structured_content == other.structured_content
-            && self.is_error == other.is_error
+        self.content() == other.content()
+            && self.structured_content() == other.structured_content()
+            && self.is_error() == other.is_error()
     }
 }
 
-/// The shape a wire form was made from: a cheap check that the fields did not change since.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Shape {
-    is_error: bool,
-    blocks: usize,
-    text_bytes: usize,
-    structured: bool,
-}
-
-/// The serialised forms of one result: per revision, the bytes, the dispatcher that made them
-/// (its server identity is in them) and the shape they were made from.
+/// The serialised forms of one result: per revision, the dispatcher that made them (its server
+/// identity is in them) and the bytes.
 #[derive(Default)]
 struct WireForms {
-    slots: [OnceLock<(u64, Shape, Arc<RawValue>)>; ProtocolVersion::ALL.len()],
+    slots: [OnceLock<(u64, Arc<RawValue>)>; ProtocolVersion::ALL.len()],
 }
 
 impl std::fmt::Debug for WireForms {
@@ -79,54 +70,64 @@ impl std::fmt::Debug for WireForms {
 }
 
 impl CallToolResult {
+    fn new(content: Vec<Content>, structured_content: Option<Value>, is_error: bool) -> Self {
+        CallToolResult {
+            shared: Arc::new(Shared {
+                content,
+                structured_content,
+                is_error,
+                wire: WireForms::default(),
+            }),
+        }
+    }
+
     /// A success carrying `value` twice: serialised as a text block (for clients that only
     /// read `content`, as the specification recommends) and as `structuredContent`.
     pub fn json(value: Value) -> Self {
-        CallToolResult {
-            content: vec![Content::Text(value.to_string())],
-            structured_content: Some(value),
-            is_error: false,
-            wire: Arc::default(),
-        }
+        Self::new(vec![Content::Text(value.to_string())], Some(value), false)
     }
 
     /// A failure carrying `value` the same two ways as [`CallToolResult::json`].
     pub fn error(value: Value) -> Self {
-        CallToolResult {
-            is_error: true,
-            ..Self::json(value)
-        }
+        Self::new(vec![Content::Text(value.to_string())], Some(value), true)
     }
 
     /// A success with plain text and no structured content.
     pub fn text(text: impl Into<String>) -> Self {
-        CallToolResult {
-            content: vec![Content::Text(text.into())],
-            structured_content: None,
-            is_error: false,
-            wire: Arc::default(),
-        }
+        Self::new(vec![Content::Text(text.into())], None, false)
     }
 
-    fn shape(&self) -> Shape {
-        Shape {
-            is_error: self.is_error,
-            blocks: self.content.len(),
-            text_bytes: self
-                .content
-                .iter()
-                .map(|c| match c {
-                    Content::Text(t) => t.len(),
-                })
-                .sum(),
-            structured: self.structured_content.is_some(),
-        }
+    /// This result with one more text block after its content (a new result: this one, and
+    /// any clone of it, is unchanged).
+    pub fn with_text(self, text: impl Into<String>) -> Self {
+        let mut content = self.shared.content.clone();
+        content.push(Content::Text(text.into()));
+        Self::new(
+            content,
+            self.shared.structured_content.clone(),
+            self.shared.is_error,
+        )
+    }
+
+    /// Unstructured content.
+    pub fn content(&self) -> &[Content] {
+        &self.shared.content
+    }
+
+    /// The same information as JSON, for clients that read `structuredContent`.
+    pub fn structured_content(&self) -> Option<&Value> {
+        self.shared.structured_content.as_ref()
+    }
+
+    /// True when the call failed.
+    pub fn is_error(&self) -> bool {
+        self.shared.is_error
     }
 
     /// The complete wire form for `revision` as `owner` (a dispatcher) answers it, with
     /// `completion` (2026-07-28's `resultType` and `_meta`) when given: the kept bytes when
     /// this result, or a clone of it, was answered so before; serialised straight from the
-    /// fields otherwise (no copy of the text or the value). `None` only if serialising failed.
+    /// parts otherwise (no copy of the text or the value). `None` only if serialising failed.
     pub(crate) fn wire_form(
         &self,
         revision: ProtocolVersion,
@@ -134,7 +135,6 @@ impl CallToolResult {
         completion: Option<&Value>,
     ) -> Option<Arc<RawValue>> {
         let at = ProtocolVersion::ALL.iter().position(|v| *v == revision)?;
-        let shape = self.shape();
         let make = || {
             serde_json::value::to_raw_value(&Wire {
                 result: self,
@@ -144,14 +144,14 @@ impl CallToolResult {
             .ok()
             .map(Arc::from)
         };
-        let slot = &self.wire.slots[at];
+        let slot = &self.shared.wire.slots[at];
         match slot.get() {
-            Some((o, s, raw)) if *o == owner && *s == shape => Some(Arc::clone(raw)),
-            // Made by another dispatcher, or the fields changed: not this result's form.
+            Some((o, raw)) if *o == owner => Some(Arc::clone(raw)),
+            // Made by another dispatcher: its server identity is in those bytes.
             Some(_) => make(),
             None => {
                 let raw = make()?;
-                let _ = slot.set((owner, shape, Arc::clone(&raw)));
+                let _ = slot.set((owner, Arc::clone(&raw)));
                 Some(raw)
             }
         }
@@ -166,15 +166,15 @@ impl CallToolResult {
         let mut obj = Map::new();
         obj.insert(
             "content".into(),
-            Value::Array(self.content.iter().map(Content::to_wire).collect()),
+            Value::Array(self.content().iter().map(Content::to_wire).collect()),
         );
         if revision.has_structured_output()
-            && let Some(value) = &self.structured_content
+            && let Some(value) = self.structured_content()
             && (value.is_object() || !revision.structured_output_must_be_object())
         {
             obj.insert("structuredContent".into(), value.clone());
         }
-        obj.insert("isError".into(), Value::Bool(self.is_error));
+        obj.insert("isError".into(), Value::Bool(self.is_error()));
         obj
     }
 }
@@ -213,14 +213,14 @@ impl Serialize for Wire<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let r = self.result;
         let mut m = serializer.serialize_map(None)?;
-        m.serialize_entry("content", &Blocks(&r.content))?;
+        m.serialize_entry("content", &Blocks(r.content()))?;
         if self.revision.has_structured_output()
-            && let Some(value) = &r.structured_content
+            && let Some(value) = r.structured_content()
             && (value.is_object() || !self.revision.structured_output_must_be_object())
         {
             m.serialize_entry("structuredContent", value)?;
         }
-        m.serialize_entry("isError", &r.is_error)?;
+        m.serialize_entry("isError", &r.is_error())?;
         if let Some(Value::Object(completion)) = self.completion {
             for (k, v) in completion {
                 m.serialize_entry(k, v)?;
@@ -243,7 +243,7 @@ mod tests {
             json!({"content":[{"type":"text","text":"{\"a\":[1,\"x\"]}"}],"structuredContent":{"a":[1,"x"]},"isError":false})
         );
         // The text block parses back to the structured value.
-        let Content::Text(text) = &r.content[0];
+        let Content::Text(text) = &r.content()[0];
         assert_eq!(
             serde_json::from_str::<Value>(text).unwrap(),
             json!({"a": [1, "x"]})
@@ -309,14 +309,16 @@ mod tests {
             &first,
             &clone.wire_form(v, 7, Some(&completion)).unwrap()
         ));
-        // Another dispatcher, or a changed result, is not served the kept bytes.
+        // Another dispatcher is not served the kept bytes; a result made from this one has its own.
         assert!(!Arc::ptr_eq(
             &first,
             &clone.wire_form(v, 8, Some(&completion)).unwrap()
         ));
-        let mut changed = r.clone();
-        changed.is_error = true;
-        let raw = changed.wire_form(v, 7, Some(&completion)).unwrap();
-        assert!(raw.get().contains("\"isError\":true"), "{}", raw.get());
+        let more = r.clone().with_text("and more");
+        let raw = more.wire_form(v, 7, Some(&completion)).unwrap();
+        assert!(raw.get().contains("and more"), "{}", raw.get());
+        let again = r.wire_form(v, 7, Some(&completion)).unwrap();
+        assert!(!again.get().contains("and more"));
+        assert_eq!(r.content().len(), 1, "the original is unchanged");
     }
 }

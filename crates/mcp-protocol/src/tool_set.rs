@@ -141,7 +141,7 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(
-            r.structured_content,
+            r.structured_content().cloned(),
             Some(json!({"tool": "alpha", "ctx": "caller-7", "args": {"k": 1}}))
         );
         assert!(set.call("nope", &String::new(), Map::new()).await.is_none());

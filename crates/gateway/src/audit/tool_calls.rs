@@ -77,17 +77,16 @@ impl<T: Tool<McpContext>> Tool<McpContext> for Audited<T> {
         };
         let latency = started.elapsed();
         let error_code = result
-            .is_error
+            .is_error()
             .then(|| {
                 result
-                    .structured_content
-                    .as_ref()
+                    .structured_content()
                     .and_then(|v| v.pointer("/error/code"))
                     .and_then(Value::as_str)
                     .map(str::to_owned)
             })
             .flatten();
-        let outcome = match (&error_code, result.is_error) {
+        let outcome = match (&error_code, result.is_error()) {
             (_, false) => Outcome::Ok,
             (Some(code), true) => Outcome::of_error_code(code),
             (None, true) => Outcome::ToolError,

@@ -1,7 +1,7 @@
 //! `execute_action_alloy`: runs one action on the platform with the user's credential.
 
 use alloy_connectors::ExecuteOptions;
-use alloy_mcp_protocol::{CallToolResult, Content, Tool, ToolAnnotations, ToolDefinition};
+use alloy_mcp_protocol::{CallToolResult, Tool, ToolAnnotations, ToolDefinition};
 use async_trait::async_trait;
 use serde_json::{Map, Value, json};
 
@@ -74,10 +74,10 @@ impl Tool<McpContext> for ExecuteAction {
                 if let Some(next) = outcome.next_page {
                     // A second text block, so the model sees it; structuredContent stays the
                     // platform's own answer.
-                    result.content.push(Content::Text(format!(
+                    result = result.with_text(format!(
                         "More results are available: call execute_action_alloy again with the \
                          same parameters plus {next}"
-                    )));
+                    ));
                 }
                 result
             }

@@ -75,7 +75,7 @@ impl<T> Reused<T> {
 /// The size an answer occupies, roughly: its text (the structured copy is about as large).
 fn size_of(result: &CallToolResult) -> usize {
     let text: usize = result
-        .content
+        .content()
         .iter()
         .map(|c| match c {
             Content::Text(t) => t.len(),
@@ -144,7 +144,7 @@ mod tests {
     }
 
     fn run(result: &CallToolResult) -> Value {
-        result.structured_content.as_ref().unwrap()["run"].clone()
+        result.structured_content().unwrap()["run"].clone()
     }
 
     #[tokio::test]

@@ -235,9 +235,9 @@ pub(crate) async fn call_with(
 /// The structured value of a successful result; panics on a failure.
 pub(crate) fn ok(result: CallToolResult) -> Value {
     assert!(
-        !result.is_error,
+        !result.is_error(),
         "tool failed: {:?}",
-        result.structured_content
+        result.structured_content()
     );
     same_twice(&result)
 }
@@ -245,9 +245,9 @@ pub(crate) fn ok(result: CallToolResult) -> Value {
 /// The error code of a failed result; panics on a success.
 pub(crate) fn error_code(result: &CallToolResult) -> String {
     assert!(
-        result.is_error,
+        result.is_error(),
         "expected a failure: {:?}",
-        result.structured_content
+        result.structured_content()
     );
     let value = same_twice(result);
     value["error"]["code"]
@@ -259,10 +259,10 @@ pub(crate) fn error_code(result: &CallToolResult) -> String {
 /// The structured content, after checking that the text block carries the same JSON.
 pub(crate) fn same_twice(result: &CallToolResult) -> Value {
     let structured = result
-        .structured_content
-        .clone()
+        .structured_content()
+        .cloned()
         .expect("structured content");
-    let Content::Text(text) = &result.content[0];
+    let Content::Text(text) = &result.content()[0];
     let parsed: Value = serde_json::from_str(text).expect("text content is JSON");
     assert_eq!(parsed, structured);
     structured

@@ -95,12 +95,12 @@ async fn list_connectors_lists_the_catalog_and_filters_by_category() {
     )
     .await;
     assert_eq!(error_code(&unknown), "VALIDATION_ERROR");
-    let details = &unknown.structured_content.as_ref().unwrap()["error"]["details"];
+    let details = &unknown.structured_content().unwrap()["error"]["details"];
     assert_eq!(details["field"], "category");
     assert!(details["value"].as_array().unwrap().contains(&json!("crm")));
     assert_matches_output_schema(
         "list_connectors_alloy",
-        unknown.structured_content.as_ref().unwrap(),
+        unknown.structured_content().unwrap(),
     );
 
     let bad = call(&ctx, "list_connectors_alloy", json!({"category": 7})).await;
@@ -148,7 +148,7 @@ async fn blocked_connectors_are_absent_and_forbidden() {
     ] {
         let r = call(&ctx, tool, args).await;
         assert_eq!(error_code(&r), "FORBIDDEN", "{tool}");
-        assert_matches_output_schema(tool, r.structured_content.as_ref().unwrap());
+        assert_matches_output_schema(tool, r.structured_content().unwrap());
     }
 
     // An allowlist hides every other connector, and its categories.
@@ -894,7 +894,7 @@ async fn execute_checks_timeout_and_parameters_before_anything_is_sent() {
         .await;
         assert_eq!(error_code(&r), "VALIDATION_ERROR", "{timeout}");
         assert_eq!(
-            r.structured_content.unwrap()["error"]["details"]["field"],
+            r.structured_content().unwrap()["error"]["details"]["field"],
             "timeout"
         );
     }
@@ -907,7 +907,7 @@ async fn execute_checks_timeout_and_parameters_before_anything_is_sent() {
     .await;
     assert_eq!(error_code(&r), "VALIDATION_ERROR");
     assert_eq!(
-        r.structured_content.unwrap()["error"]["details"]["field"],
+        r.structured_content().unwrap()["error"]["details"]["field"],
         "team_id"
     );
     let r = call(
@@ -1057,7 +1057,7 @@ async fn execute_refuses_blocked_actions_and_maps_upstream_errors() {
     )
     .await;
     assert_eq!(error_code(&r), "UPSTREAM_ERROR");
-    let details = &r.structured_content.as_ref().unwrap()["error"]["details"];
+    let details = &r.structured_content().unwrap()["error"]["details"];
     assert_eq!(details["upstreamStatus"], 500);
     assert_eq!(h.upstream.requests().last().unwrap().method, "DELETE");
 
@@ -1073,7 +1073,12 @@ async fn execute_refuses_blocked_actions_and_maps_upstream_errors() {
     .await;
     assert_eq!(error_code(&r), "CREDENTIAL_INVALID");
     assert_eq!(h.upstream.requests().len(), 1);
-    assert!(!r.structured_content.unwrap().to_string().contains("\"k\""));
+    assert!(
+        !r.structured_content()
+            .unwrap()
+            .to_string()
+            .contains("\"k\"")
+    );
 }
 
 #[tokio::test]
@@ -1280,7 +1285,7 @@ async fn credential_tools_follow_restrictions_and_headers() {
     ] {
         let r = call(&blocked, tool, args).await;
         assert_eq!(error_code(&r), "FORBIDDEN", "{tool}");
-        assert_matches_output_schema(tool, r.structured_content.as_ref().unwrap());
+        assert_matches_output_schema(tool, r.structured_content().unwrap());
     }
     let r = call(
         &ctx,
@@ -1393,7 +1398,7 @@ async fn hostile_arguments_never_panic_and_always_answer_json() {
         let ctx = h.ctx(noise.pick(&restrictions).clone());
         let result = super::testing::call_with(&set, &ctx, tool, Value::Object(args.clone())).await;
         let value = super::testing::same_twice(&result);
-        if result.is_error {
+        if result.is_error() {
             let code = value["error"]["code"].as_str().unwrap_or_default();
             assert!(
                 !code.is_empty() && code != "INTERNAL_ERROR",
