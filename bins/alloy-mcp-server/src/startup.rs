@@ -92,8 +92,14 @@ async fn open(store: &StoreSettings, retry: bool) -> anyhow::Result<Database> {
     }
     let url = store.database_url();
     let described = describe_database(&url);
+    // The server says where it connects (a wait for an unreachable PostgreSQL is then never
+    // silent); one-off commands print only their result.
     if !store.is_sqlite() {
-        tracing::debug!(database = %described, "connecting");
+        if retry {
+            tracing::info!("connecting to {described}");
+        } else {
+            tracing::debug!("connecting to {described}");
+        }
     }
     let mut pause = Duration::from_secs(1);
     loop {

@@ -242,6 +242,10 @@ fn an_unreachable_database_is_named_with_its_cause_and_retried() {
     let _ = child.kill();
     let _ = child.wait();
     assert!(
+        logged.contains("connecting to PostgreSQL at 127.0.0.1:1/alloy"),
+        "{logged}"
+    );
+    assert!(
         logged.contains("database unreachable; retrying"),
         "{logged}"
     );
