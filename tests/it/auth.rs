@@ -404,6 +404,19 @@ async fn user_token_lifetimes() {
         assert_eq!(lifetime, secs);
     }
     let path = "/api/users/bob/token";
+    // The body is optional: none at all is the default lifetime; a body declared as JSON must be
+    // JSON, and whitespace alone is not.
+    let (status, _) = send(server.request(Method::POST, path)).await;
+    assert_eq!(status, 201);
+    let blank = send(
+        server
+            .request(Method::POST, path)
+            .header("content-type", "application/json")
+            .body("\t"),
+    )
+    .await;
+    assert_eq!(blank.0, 400, "{}", blank.1);
+    assert_eq!(blank.1["error"]["code"], "INVALID_JSON");
     assert_validation(
         &send(
             server
@@ -460,7 +473,7 @@ async fn user_token_lifetimes() {
         400,
         "INVALID_JSON",
     );
-    // An empty or whitespace body asks for the default lifetime.
+    // An empty body, or a blank one of no declared type, asks for the default lifetime.
     for body in ["", "  \n"] {
         let (status, _) = send(server.request(Method::POST, path).body(body)).await;
         assert_eq!(status, 201);

@@ -78,14 +78,18 @@ pub async fn json_body(
     parse_json(&parts.headers, &bytes)
 }
 
-/// Like [`json_body`], for endpoints whose body is optional: an empty body is `{}`.
+/// Like [`json_body`], for endpoints whose body is optional: an empty body (or a blank one
+/// without `Content-Type`) is `{}`.
 pub async fn optional_json_body(
     state: &AppState,
     parts: &Parts,
     body: RequestBody,
 ) -> Result<Value, ApiError> {
     let bytes = read_limited(state, parts, body).await?;
-    if bytes.iter().all(u8::is_ascii_whitespace) {
+    // No body, or blank lines from a client that declared no type, ask for the defaults; a
+    // body declared as JSON must be JSON, and whitespace alone is not a JSON text.
+    let declared = parts.headers.contains_key(hyper::header::CONTENT_TYPE);
+    if bytes.is_empty() || (!declared && bytes.iter().all(u8::is_ascii_whitespace)) {
         return Ok(Value::Object(serde_json::Map::new()));
     }
     parse_json(&parts.headers, &bytes)
