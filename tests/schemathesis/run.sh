@@ -13,7 +13,10 @@
 #   SCHEMATHESIS_WORKERS   concurrent workers (default 1: Python 3.11, which CI has, can fail inside
 #                          hypothesis with workers in threads — see PYTHON below)
 #   SCHEMATHESIS_MAX_EXAMPLES  test cases per operation and phase (default 60)
-#   SCHEMATHESIS_ARGS      extra arguments for `schemathesis run` (e.g. "--seed 1")
+#   SCHEMATHESIS_SEED      the run's seed (default 1, so that CI runs the same cases every time and
+#                          a failure reproduces; `random` explores new cases — do that by hand, and
+#                          turn what it finds into fixes)
+#   SCHEMATHESIS_ARGS      extra arguments for `schemathesis run`
 #   ALLOY_TEST_CACHE       cache folder (default ~/.cache/alloy-mcp-server); the venv lives there
 #   PYTHON                 interpreter for the venv (default python3). Python 3.11.7 was seen to fail
 #                          inside hypothesis with "SystemError: AST constructor recursion depth
@@ -92,6 +95,7 @@ CMD=("$ST" --config-file "$HERE/schemathesis.toml" run "$SCHEMA"
   --request-timeout 20
   --generation-database none
   "${EXTRA[@]}")
+if [ "${SCHEMATHESIS_SEED:-1}" != random ]; then CMD+=(--seed "${SCHEMATHESIS_SEED:-1}"); fi
 # shellcheck disable=SC2206 # word splitting of SCHEMATHESIS_ARGS is intended
 [ -n "${SCHEMATHESIS_ARGS:-}" ] && CMD+=($SCHEMATHESIS_ARGS)
 
