@@ -14,7 +14,7 @@ use alloy_storage::Database;
 
 use crate::secrets;
 use crate::settings::{ServeSettings, StoreSettings};
-use crate::startup::describe_database;
+use crate::startup::{describe_database, sqlite_path};
 
 /// How a check went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -285,7 +285,7 @@ async fn database(store: &StoreSettings) -> Vec<Finding> {
     let url = store.database_url();
     let described = describe_database(&url);
     if store.is_sqlite() {
-        let path = sqlite_path(&url);
+        let path = Path::new(sqlite_path(&url).unwrap_or_default());
         if !path.exists() {
             let folder_ok = path
                 .parent()
@@ -340,12 +340,6 @@ async fn database(store: &StoreSettings) -> Vec<Finding> {
             format!("{described}: {e}"),
         )],
     }
-}
-
-/// The file of a `sqlite://path?…` URL.
-fn sqlite_path(url: &str) -> PathBuf {
-    let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");
-    PathBuf::from(rest.split('?').next().unwrap_or_default())
 }
 
 /// Redis answers (the rate limiter would otherwise fall back to per-replica buckets).
@@ -439,12 +433,10 @@ mod tests {
     fn sqlite_paths_and_redacted_urls() {
         assert_eq!(
             sqlite_path("sqlite:///srv/alloy/alloy.db?mode=rwc"),
-            PathBuf::from("/srv/alloy/alloy.db")
+            Some("/srv/alloy/alloy.db")
         );
-        assert_eq!(
-            sqlite_path("sqlite://data/alloy.db"),
-            PathBuf::from("data/alloy.db")
-        );
+        assert_eq!(sqlite_path("sqlite://data/alloy.db"), Some("data/alloy.db"));
+        assert_eq!(sqlite_path("postgres://h/db"), None);
         assert_eq!(
             redacted("redis://user:hunter2@cache:6379/0"),
             "redis://user:***@cache:6379/0"

@@ -249,15 +249,16 @@ pub fn describe_database(url: &str) -> String {
             u.path()
         ),
         Ok(u) if u.scheme() == "sqlite" => {
-            let path = url
-                .trim_start_matches("sqlite://")
-                .split('?')
-                .next()
-                .unwrap_or_default();
-            format!("SQLite file {path}")
+            format!("SQLite file {}", sqlite_path(url).unwrap_or_default())
         }
         _ => "an unparsable DATABASE_URL".to_owned(),
     }
+}
+
+/// The file of a `sqlite://path?…` URL (`None` for another scheme).
+pub fn sqlite_path(url: &str) -> Option<&str> {
+    let rest = url.strip_prefix("sqlite:")?.trim_start_matches("//");
+    rest.split('?').next()
 }
 
 /// A DATABASE_URL that cannot work, refused before connecting: an unknown scheme, or a SQLite
@@ -266,7 +267,7 @@ fn check_database_url(url: &str) -> anyhow::Result<()> {
     if url.starts_with("postgres:") || url.starts_with("postgresql:") {
         return Ok(());
     }
-    let Some(rest) = url.strip_prefix("sqlite:") else {
+    let Some(path) = sqlite_path(url) else {
         return Err(Misconfigured::new(
             "DATABASE_URL (--database-url) must start with sqlite:// or postgres://",
         )
@@ -275,11 +276,6 @@ fn check_database_url(url: &str) -> anyhow::Result<()> {
         )
         .into());
     };
-    let path = rest
-        .trim_start_matches("//")
-        .split('?')
-        .next()
-        .unwrap_or_default();
     if path.is_empty() || path == ":memory:" {
         return Ok(());
     }
@@ -321,20 +317,20 @@ fn database_hint(cause: &str) -> Option<&'static str> {
 /// Refuses a bootstrap key that API keys' rule would refuse, naming the rule (never the value:
 /// it is a secret).
 pub fn check_bootstrap_key(key: Option<&str>) -> anyhow::Result<()> {
+    use alloy_domain::ids::{API_KEY_MIN_LEN, is_api_key_format};
     let Some(key) = key else { return Ok(()) };
-    let allowed = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
-    let length = key.chars().count();
-    if length >= 16 && key.chars().all(allowed) {
+    if is_api_key_format(key) {
         return Ok(());
     }
-    let why = if length < 16 {
+    let length = key.chars().count();
+    let why = if length < API_KEY_MIN_LEN {
         format!("it has {length}")
     } else {
         "it holds other characters".to_owned()
     };
     Err(Misconfigured::new(format!(
-        "ALLOY_BOOTSTRAP_API_KEY (--bootstrap-api-key) must be at least 16 characters of letters, \
-         digits, '_' and '-'; {why}"
+        "ALLOY_BOOTSTRAP_API_KEY (--bootstrap-api-key) must be at least {API_KEY_MIN_LEN} \
+         characters of letters, digits, '_' and '-'; {why}"
     ))
     .hint("leave it unset to have a key generated and printed once at the first start")
     .into())
