@@ -1,12 +1,13 @@
 //! The outcome of one tool call, and its wire form in each protocol revision.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
+use crate::prebuilt::PerRevision;
 use crate::version::ProtocolVersion;
 
 /// One block of a tool result's unstructured `content`.
@@ -58,16 +59,7 @@ impl PartialEq for CallToolResult {
 
 /// The serialised forms of one result: per revision, the dispatcher that made them (its server
 /// identity is in them) and the bytes.
-#[derive(Default)]
-struct WireForms {
-    slots: [OnceLock<(u64, Arc<RawValue>)>; ProtocolVersion::ALL.len()],
-}
-
-impl std::fmt::Debug for WireForms {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("WireForms")
-    }
-}
+type WireForms = PerRevision<(u64, Arc<RawValue>)>;
 
 impl CallToolResult {
     fn new(content: Vec<Content>, structured_content: Option<Value>, is_error: bool) -> Self {
@@ -134,7 +126,6 @@ impl CallToolResult {
         owner: u64,
         completion: Option<&Value>,
     ) -> Option<Arc<RawValue>> {
-        let at = ProtocolVersion::ALL.iter().position(|v| *v == revision)?;
         let make = || {
             serde_json::value::to_raw_value(&Wire {
                 result: self,
@@ -144,7 +135,7 @@ impl CallToolResult {
             .ok()
             .map(Arc::from)
         };
-        let slot = &self.shared.wire.slots[at];
+        let slot = self.shared.wire.slot(revision);
         match slot.get() {
             Some((o, raw)) if *o == owner => Some(Arc::clone(raw)),
             // Made by another dispatcher: its server identity is in those bytes.

@@ -16,12 +16,42 @@ pub(crate) enum Prebuilt {
     ListTools,
 }
 
-const REVISIONS: usize = ProtocolVersion::ALL.len();
+/// One value per protocol revision, each made the first time it is asked for.
+pub(crate) struct PerRevision<T> {
+    slots: [OnceLock<T>; ProtocolVersion::ALL.len()],
+}
+
+impl<T> Default for PerRevision<T> {
+    fn default() -> Self {
+        PerRevision {
+            slots: std::array::from_fn(|_| OnceLock::new()),
+        }
+    }
+}
+
+impl<T> std::fmt::Debug for PerRevision<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PerRevision")
+    }
+}
+
+impl<T> PerRevision<T> {
+    /// The slot of `revision`.
+    pub(crate) fn slot(&self, revision: ProtocolVersion) -> &OnceLock<T> {
+        let at = match revision {
+            ProtocolVersion::V2026_07_28 => 0,
+            ProtocolVersion::V2025_11_25 => 1,
+            ProtocolVersion::V2025_06_18 => 2,
+            ProtocolVersion::V2025_03_26 => 3,
+        };
+        &self.slots[at]
+    }
+}
 
 /// One slot per result and revision, filled once.
 #[derive(Debug, Default)]
 pub(crate) struct PrebuiltResults {
-    slots: [[OnceLock<Option<Arc<RawValue>>>; REVISIONS]; 2],
+    slots: [PerRevision<Option<Arc<RawValue>>>; 2],
 }
 
 impl PrebuiltResults {
@@ -34,8 +64,8 @@ impl PrebuiltResults {
         revision: ProtocolVersion,
         build: impl FnOnce() -> Map<String, Value>,
     ) -> Option<Arc<RawValue>> {
-        let at = ProtocolVersion::ALL.iter().position(|v| *v == revision)?;
-        self.slots[which as usize][at]
+        self.slots[which as usize]
+            .slot(revision)
             .get_or_init(|| {
                 serde_json::value::to_raw_value(&Value::Object(build()))
                     .ok()
@@ -49,6 +79,14 @@ impl PrebuiltResults {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn every_revision_has_its_own_slot() {
+        let slots = PerRevision::<ProtocolVersion>::default();
+        for v in ProtocolVersion::ALL {
+            assert_eq!(*slots.slot(v).get_or_init(|| v), v);
+        }
+    }
 
     #[test]
     fn built_once_per_result_and_revision() {

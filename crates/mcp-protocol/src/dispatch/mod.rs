@@ -10,7 +10,7 @@ use crate::implementation::Implementation;
 use crate::jsonrpc::{BatchEntry, ErrorObject, Message, Request, Response, clip};
 use crate::logging::LoggingLevel;
 use crate::meta::{RequestMeta, SERVER_INFO_KEY};
-use crate::prebuilt::{Prebuilt, PrebuiltResults};
+use crate::prebuilt::{PerRevision, Prebuilt, PrebuiltResults};
 use crate::tool_set::ToolSet;
 use crate::version::ProtocolVersion;
 
@@ -55,7 +55,7 @@ pub struct Dispatcher<C> {
     /// Tells this dispatcher's serialised tool results from another's (their `_meta` differs).
     id: u64,
     /// A stateless revision's `resultType` and `_meta` for tool results, made once.
-    completion: std::sync::OnceLock<(ProtocolVersion, Value)>,
+    completions: PerRevision<Value>,
 }
 
 /// Dispatcher identities.
@@ -77,7 +77,7 @@ impl<C: Send + Sync> Dispatcher<C> {
             cache: CachePolicy::default(),
             prebuilt: PrebuiltResults::default(),
             id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
-            completion: std::sync::OnceLock::new(),
+            completions: PerRevision::default(),
         }
     }
 
@@ -189,23 +189,13 @@ impl<C: Send + Sync> Dispatcher<C> {
             Method::SetLevel => set_level(&request)?,
             Method::CallTool => {
                 let result = self.call_tool(request, ctx).await?;
-                let made;
-                let completion = if revision.is_stateless() {
-                    let make = || {
+                let completion = revision.is_stateless().then(|| {
+                    self.completions.slot(revision).get_or_init(|| {
                         let mut c = Map::new();
                         self.complete_into(&mut c, revision);
                         Value::Object(c)
-                    };
-                    match self.completion.get_or_init(|| (revision, make())) {
-                        (v, c) if *v == revision => Some(c),
-                        _ => {
-                            made = make();
-                            Some(&made)
-                        }
-                    }
-                } else {
-                    None
-                };
+                    })
+                });
                 return Ok(match result.wire_form(revision, self.id, completion) {
                     Some(raw) => Answer::Prebuilt(raw),
                     None => Answer::Built(self.complete(result.to_wire(revision), revision)),
