@@ -112,8 +112,12 @@ impl TestServer {
 pub async fn status_json(resp: reqwest::Response) -> (u16, Value) {
     let status = resp.status().as_u16();
     let text = resp.text().await.unwrap();
-    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-    (status, body)
+    (status, json_or_text(text))
+}
+
+/// A body as JSON, or as a string when it is not JSON.
+fn json_or_text(text: String) -> Value {
+    serde_json::from_str(&text).unwrap_or(Value::String(text))
 }
 
 impl TestServer {
@@ -164,8 +168,7 @@ pub async fn send(req: reqwest::RequestBuilder) -> (u16, Value) {
         .map(str::to_owned);
     let text = resp.text().await.unwrap();
     crate::contract::check(&method, &path, status, content_type.as_deref(), &text);
-    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-    (status, body)
+    (status, json_or_text(text))
 }
 
 /// Asserts a reference validation error: status 400, the specific code in `error.code`,
