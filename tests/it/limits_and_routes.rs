@@ -74,8 +74,10 @@ async fn bodies_up_to_10_mb_are_read_and_larger_ones_are_413() {
 #[tokio::test]
 async fn unknown_routes_are_404_and_wrong_methods_405() {
     let server = TestServer::start().await;
+    // `/` is the console's redirect (tests/it/console_api.rs).
     for path in [
-        "/",
+        "/admin/nope",
+        "/admin/assets",
         "/api",
         "/api/server",
         "/api/servers/a/b",

@@ -1,6 +1,7 @@
 //! End-to-end tests: the real server (the same start-up code as the binary) on an ephemeral
 //! loopback port with a real database, driven over HTTP.
 
+mod console_api;
 mod contract;
 mod support;
 
@@ -11,6 +12,7 @@ mod oauth;
 
 mod auth;
 mod binary;
+mod console;
 mod error_shapes;
 mod first_hour;
 mod headers;

@@ -141,6 +141,11 @@ pub struct ServeSettings {
     #[arg(long, env = "ALLOY_MCP_SESSION_TTL_SECS", default_value_t = 86_400, value_parser = clap::value_parser!(u64).range(60..=30 * 86_400))]
     pub mcp_session_ttl_secs: u64,
 
+    /// Lifetime in seconds of an admin-console sign-in (shorter when the API key or user token
+    /// that signed in expires sooner). Expired sessions are deleted hourly.
+    #[arg(long, env = "ALLOY_CONSOLE_SESSION_TTL_SECS", default_value_t = 28_800, value_parser = clap::value_parser!(u64).range(60..=7 * 86_400))]
+    pub console_session_ttl_secs: u64,
+
     /// Milliseconds a server or MCP session read from the database is used from memory
     /// before it is read again (0: read on every request). Changes made through the API apply
     /// at once on every replica sharing PostgreSQL (announced with NOTIFY); this bounds how late

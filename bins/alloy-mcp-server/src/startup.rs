@@ -388,6 +388,7 @@ pub async fn start(store: StoreSettings, serve: ServeSettings) -> anyhow::Result
     config.key_recheck_interval = Duration::from_secs(serve.key_recheck_secs);
     config.user_token_ttl = Duration::from_secs(serve.user_token_ttl_secs);
     config.mcp_session_ttl = Duration::from_secs(serve.mcp_session_ttl_secs);
+    config.console_session_ttl = Duration::from_secs(serve.console_session_ttl_secs);
     config.audit = audit_config(&serve);
     config.cache_fresh_for = Duration::from_millis(serve.cache_fresh_ms);
     let gateway = Gateway::with_catalog(db.clone(), config, Arc::clone(&slot), executor(&serve)?);
@@ -452,6 +453,12 @@ pub async fn start(store: StoreSettings, serve: ServeSettings) -> anyhow::Result
         gateway.clone(),
         stopped(),
     ));
+    tokio::spawn(
+        gateway
+            .console_sessions()
+            .clone()
+            .sweep_periodically(Duration::from_secs(3600), stopped()),
+    );
     if gateway.audit().is_enabled() {
         tokio::spawn(alloy_gateway::audit::sweep_periodically(
             db.clone(),

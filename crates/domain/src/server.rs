@@ -91,6 +91,26 @@ impl NewServer {
     }
 }
 
+/// A validated request for a new access token (`POST /api/servers/:serverId/rotate-token`).
+#[derive(Debug, Clone, Default, PartialEq, Validate)]
+pub struct TokenRotation {
+    /// Days until the new token expires; `None` never expires (as at creation).
+    #[garde(custom(token_expiry))]
+    pub token_expires_in_days: Option<i64>,
+}
+
+impl TokenRotation {
+    /// Reads and validates a rotation request body (`{}` asks for a token that never expires).
+    pub fn from_json(body: &Value) -> Result<Self, FieldError> {
+        let obj = coerce::body_object(body)?;
+        let rotation = TokenRotation {
+            token_expires_in_days: coerce::integer(obj, "tokenExpiresInDays")?,
+        };
+        rotation.validate().map_err(|r| report_error(&r))?;
+        Ok(rotation)
+    }
+}
+
 impl ServerUpdate {
     /// Reads and validates an update request body, applying the reference's coercions.
     pub fn from_json(body: &Value) -> Result<Self, FieldError> {
@@ -206,6 +226,26 @@ fn token_expiry(days: &Option<i64>, _ctx: &()) -> garde::Result {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn token_rotation_reads_the_expiry_with_the_creation_rules() {
+        assert_eq!(
+            TokenRotation::from_json(&json!({}))
+                .unwrap()
+                .token_expires_in_days,
+            None
+        );
+        let r = TokenRotation::from_json(&json!({ "tokenExpiresInDays": "30" })).unwrap();
+        assert_eq!(r.token_expires_in_days, Some(30));
+        let e = TokenRotation::from_json(&json!({ "tokenExpiresInDays": 0 })).unwrap_err();
+        assert_eq!(
+            (e.code, e.constraint.as_str()),
+            (Some(ErrorCode::ValidationError), "min")
+        );
+        let e = TokenRotation::from_json(&json!({ "tokenExpiresInDays": null })).unwrap_err();
+        assert_eq!(e.code, Some(ErrorCode::InvalidFormat));
+        assert!(TokenRotation::from_json(&json!([])).is_err());
+    }
 
     fn err(body: Value) -> FieldError {
         NewServer::from_json(&body).unwrap_err()

@@ -23,6 +23,30 @@ pub fn rule_error(
     ))
 }
 
+/// `VALIDATION_ERROR` for an integer `value` of `field` outside `range`: the bound it crosses
+/// (`min` or `max`) with that bound's value, and `message`. `None` inside the range.
+pub fn out_of_range(
+    field: &str,
+    value: i64,
+    range: &std::ops::RangeInclusive<i64>,
+    message: &str,
+) -> Option<FieldError> {
+    let (constraint, limit) = if value < *range.start() {
+        ("min", *range.start())
+    } else if value > *range.end() {
+        ("max", *range.end())
+    } else {
+        return None;
+    };
+    Some(FieldError::new(
+        ErrorCode::ValidationError,
+        field,
+        constraint,
+        limit,
+        message,
+    ))
+}
+
 /// The first failure of a garde report, with the field path in the wire's camelCase.
 pub fn first_field_error(report: &garde::Report) -> Option<FieldError> {
     let (path, error) = report.iter().next()?;

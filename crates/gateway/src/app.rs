@@ -12,7 +12,7 @@ use crate::cache::changes::Announcer;
 use crate::catalog::CatalogSlot;
 use crate::config::GatewayConfig;
 use crate::credentials::CredentialService;
-use crate::identity::{ApiKeyService, Authenticator, UserTokens};
+use crate::identity::{AccountKeys, ApiKeyService, Authenticator, ConsoleSessions, UserTokens};
 use crate::mcp::McpContext;
 use crate::servers::ServerService;
 
@@ -34,6 +34,8 @@ struct Inner {
     api_keys: ApiKeyService,
     user_tokens: UserTokens,
     authenticator: Authenticator,
+    account_keys: AccountKeys,
+    console_sessions: ConsoleSessions,
     servers: ServerService,
     credentials: CredentialService,
     mcp: Dispatcher<McpContext>,
@@ -75,6 +77,14 @@ impl Gateway {
         );
         let user_tokens = UserTokens::new(&config.jwt_secret, config.user_token_ttl);
         let authenticator = Authenticator::new(api_keys.clone(), user_tokens.clone());
+        let account_keys = AccountKeys::new(api_keys.clone());
+        let console_sessions = ConsoleSessions::new(
+            db.clone(),
+            api_keys.clone(),
+            user_tokens.clone(),
+            audit.clone(),
+            config.console_session_ttl,
+        );
         let servers = ServerService::new(
             db.clone(),
             config.public_url.clone(),
@@ -102,6 +112,8 @@ impl Gateway {
                 api_keys,
                 user_tokens,
                 authenticator,
+                account_keys,
+                console_sessions,
                 servers,
                 credentials,
                 mcp: crate::mcp::dispatcher(),
@@ -167,6 +179,16 @@ impl Gateway {
     /// Turns request credentials into a [`Caller`](crate::Caller).
     pub fn authenticator(&self) -> &Authenticator {
         &self.inner.authenticator
+    }
+
+    /// The API keys of callers' accounts, as the management API manages them.
+    pub fn account_keys(&self) -> &AccountKeys {
+        &self.inner.account_keys
+    }
+
+    /// Admin-console sessions.
+    pub fn console_sessions(&self) -> &ConsoleSessions {
+        &self.inner.console_sessions
     }
 
     /// The MCP dispatcher (tools and protocol methods).

@@ -24,6 +24,9 @@ pub struct GatewayConfig {
     /// How long a server or session read from the database is used without reading it again
     /// (see [`AccessCache`](crate::cache::AccessCache)); zero reads it on every request.
     pub cache_fresh_for: Duration,
+    /// Lifetime of an admin-console session from its sign-in (shorter when the key or user
+    /// token that signed in expires sooner).
+    pub console_session_ttl: Duration,
 }
 
 impl std::fmt::Debug for GatewayConfig {
@@ -35,6 +38,7 @@ impl std::fmt::Debug for GatewayConfig {
             .field("mcp_session_ttl", &self.mcp_session_ttl)
             .field("audit", &self.audit)
             .field("cache_fresh_for", &self.cache_fresh_for)
+            .field("console_session_ttl", &self.console_session_ttl)
             .finish_non_exhaustive()
     }
 }
@@ -50,6 +54,7 @@ impl GatewayConfig {
             mcp_session_ttl: Duration::from_secs(24 * 3600),
             audit: AuditConfig::default(),
             cache_fresh_for: Duration::from_secs(5),
+            console_session_ttl: Duration::from_secs(8 * 3600),
         }
     }
 }

@@ -11,13 +11,16 @@ mod app;
 pub mod audit;
 pub mod cache;
 mod catalog;
+pub mod catalog_browser;
 mod config;
 pub mod credentials;
 mod error;
 pub mod identity;
 pub mod mcp;
+mod periodic;
 pub mod servers;
 pub mod shaping;
+mod users;
 
 pub use app::Gateway;
 pub use catalog::CatalogSlot;

@@ -3,7 +3,7 @@
 use alloy_domain::ApiError;
 use alloy_domain::ids::{generate_access_token, server_id_for};
 use alloy_domain::page::Page;
-use alloy_domain::server::{MODE_CONNECTIVITY, NewServer, ServerUpdate};
+use alloy_domain::server::{MODE_CONNECTIVITY, NewServer, ServerUpdate, TokenRotation};
 use alloy_storage::{Database, NewServerRecord, ServerChanges, ServerRecord};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Value, json};
@@ -84,6 +84,18 @@ impl ServerService {
         self.announcer
             .announce(Change::Server(server_id.to_owned()))
             .await;
+    }
+
+    /// Stores `changes` and announces them, so every replica drops what it kept of the server.
+    async fn apply(&self, server_id: &str, changes: ServerChanges) -> Result<ServerRecord, Error> {
+        let s = self
+            .db
+            .servers()
+            .update(server_id, changes)
+            .await?
+            .ok_or_else(|| not_found(server_id))?;
+        self.changed(server_id).await;
+        Ok(s)
     }
 
     /// `url` of a server.
@@ -217,14 +229,9 @@ impl ServerService {
             is_public: update.is_public,
             require_user_token: update.require_user_token,
             restrictions: update.restrictions,
+            access_token: None,
         };
-        let s = self
-            .db
-            .servers()
-            .update(server_id, changes)
-            .await?
-            .ok_or_else(|| not_found(server_id))?;
-        self.changed(server_id).await;
+        let s = self.apply(server_id, changes).await?;
         self.audit.record(
             AuditEvent::new("server.updated", Outcome::Ok)
                 .by(caller)
@@ -232,6 +239,38 @@ impl ServerService {
                 .details(changes_of(&before, &s)),
         );
         Ok(self.view(&s))
+    }
+
+    /// Gives a server the caller owns a new access token: the old token URL is refused at once
+    /// here and, through the change announcement, on every replica. Answers the full view plus
+    /// `accessToken`, as creation does.
+    pub async fn rotate_token(
+        &self,
+        caller: &Caller,
+        server_id: &str,
+        body: &Value,
+    ) -> Result<Value, Error> {
+        let rotation = TokenRotation::from_json(body)?;
+        self.owned(caller, server_id, true).await?;
+        let expires_at = rotation
+            .token_expires_in_days
+            .map(|d| Utc::now() + chrono::Duration::days(d));
+        let changes = ServerChanges {
+            access_token: Some((generate_access_token(), expires_at)),
+            ..ServerChanges::default()
+        };
+        let s = self.apply(server_id, changes).await?;
+        self.audit.record(
+            AuditEvent::new("server.token_rotated", Outcome::Ok)
+                .by(caller)
+                .server(server_id)
+                .details(json!({ "tokenExpiresAt": s.token_expires_at.map(timestamp) })),
+        );
+        let mut v = self.view(&s);
+        if let Some(m) = v.as_object_mut() {
+            m.insert("accessToken".into(), json!(s.access_token));
+        }
+        Ok(v)
     }
 
     /// Deletes a server the caller owns, and everything attached to it.

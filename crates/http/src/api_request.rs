@@ -6,8 +6,8 @@ use alloy_domain::ApiError;
 use alloy_gateway::Caller;
 use alloy_gateway::audit::RequestScope;
 use alloy_ratelimit::Decision;
+use hyper::Request;
 use hyper::http::request::Parts;
-use hyper::{HeaderMap, Request};
 use serde_json::Value;
 
 use crate::rate_limit;
@@ -17,14 +17,22 @@ use crate::server::{AppState, RequestContext};
 
 /// Authenticates the request and spends a token of the caller's bucket. A request that fails
 /// authentication spends its client address's token instead, so that guessing credentials is
-/// limited too. `Err` is the response to send (401/400, or 429).
+/// limited too. `Err` is the response to send (401/400/403, or 429).
+///
+/// The admin console's session cookie authenticates a request that sends no credential header
+/// (a header always wins), with the CSRF rule of [`console::session`](crate::console::session).
 pub async fn admit(
     state: &AppState,
     ctx: &RequestContext,
-    headers: &HeaderMap,
+    parts: &Parts,
 ) -> Result<(Caller, Decision), HttpResponse> {
-    let authenticated = match auth_headers(headers) {
-        Ok(auth) => state.gateway.authenticator().authenticate(&auth).await,
+    let authenticated = match auth_headers(&parts.headers) {
+        Ok(auth) => match crate::console::session::cookie_secret(&parts.headers) {
+            Some(secret) if auth.authorization.is_none() && auth.user_token.is_none() => {
+                crate::console::session::caller(state, parts, secret, auth.user_id).await
+            }
+            _ => state.gateway.authenticator().authenticate(&auth).await,
+        },
         Err(e) => Err(e.into()),
     };
     let caller = match authenticated {
@@ -56,7 +64,7 @@ pub async fn serve_admitted(
     serve: impl AsyncFnOnce(&Caller, Parts, RequestBody) -> Result<HttpResponse, alloy_gateway::Error>,
 ) -> HttpResponse {
     let (parts, body) = req.into_parts();
-    let (caller, decision) = match admit(state, ctx, &parts.headers).await {
+    let (caller, decision) = match admit(state, ctx, &parts).await {
         Ok(admitted) => admitted,
         Err(resp) => return resp,
     };

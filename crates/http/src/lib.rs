@@ -8,11 +8,14 @@
 #![warn(missing_docs)]
 
 mod access_log;
+mod account;
 mod api_request;
 mod audit;
+mod catalog;
 mod client_ip;
 mod config;
 mod connection;
+mod console;
 mod credentials;
 mod health;
 mod management;

@@ -1,10 +1,11 @@
-//! The server management API (`/api/servers…`) and user tokens (`/api/users/:userId/token`).
+//! The server management API (`/api/servers…`, token rotation included) and user tokens
+//! (`/api/users/:userId/token`).
 
 use std::time::Duration;
 
 use crate::request_body::RequestBody;
 use alloy_domain::page::Page;
-use alloy_domain::{ApiError, ErrorCode, FieldError, coerce};
+use alloy_domain::{ApiError, coerce};
 use alloy_gateway::Caller;
 use alloy_gateway::audit::{AuditEvent, Outcome};
 use hyper::{Method, Request, StatusCode};
@@ -60,6 +61,13 @@ async fn serve(
         (Route::Server(id), &Method::DELETE) => {
             respond::json(StatusCode::OK, &servers.delete(caller, &id).await?)
         }
+        (Route::RotateToken(id), &Method::POST) => {
+            let body = api_request::optional_json_body(state, &parts, body).await?;
+            respond::json(
+                StatusCode::OK,
+                &servers.rotate_token(caller, &id, &body).await?,
+            )
+        }
         (Route::UserToken(user_id), &Method::POST) => {
             let body = api_request::optional_json_body(state, &parts, body).await?;
             issue_user_token(state, caller, &user_id, &body)?
@@ -84,22 +92,17 @@ fn issue_user_token(
     let tokens = state.gateway.user_tokens();
     let ttl = match coerce::integer(obj, "expiresInSeconds")? {
         None => tokens.default_ttl(),
-        Some(s) if !USER_TOKEN_TTL_SECS.contains(&s) => {
-            let (constraint, limit) = if s < *USER_TOKEN_TTL_SECS.start() {
-                ("min", *USER_TOKEN_TTL_SECS.start())
-            } else {
-                ("max", *USER_TOKEN_TTL_SECS.end())
-            };
-            return Err(FieldError::new(
-                ErrorCode::ValidationError,
+        Some(s) => {
+            if let Some(e) = alloy_domain::validation::out_of_range(
                 "expiresInSeconds",
-                constraint,
-                limit,
+                s,
+                &USER_TOKEN_TTL_SECS,
                 "expiresInSeconds must be between 60 and 2592000 (30 days)",
-            )
-            .into());
+            ) {
+                return Err(e.into());
+            }
+            Duration::from_secs(s.unsigned_abs())
         }
-        Some(s) => Duration::from_secs(s.unsigned_abs()),
     };
     let issued = tokens.issue(&caller.account_id, user_id, key_id, ttl)?;
     state.gateway.audit().record(

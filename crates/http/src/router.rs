@@ -35,6 +35,35 @@ pub enum Route {
     OAuthApp(String),
     /// `/oauth/callback` (the provider redirects the browser here; no API authentication)
     OAuthCallback,
+    /// `/api/servers/:serverId/rotate-token`
+    RotateToken(String),
+    /// `/api/keys`
+    Keys,
+    /// `/api/keys/:keyId`
+    Key(String),
+    /// `/api/users` (the account's users)
+    Users,
+    /// `/api/connectors` (the catalog)
+    Connectors,
+    /// `/api/connectors/:connectorId`
+    Connector(String),
+    /// `/api/connectors/:connectorId/actions/:actionId`
+    ConnectorAction {
+        /// The connector.
+        connector_id: String,
+        /// The action.
+        action_id: String,
+    },
+    /// `/api/discover` (actions ranked for a goal)
+    Discover,
+    /// `/api/console/session` (the admin console's sign-in)
+    ConsoleSession,
+    /// `/` (redirects to the console)
+    Root,
+    /// `/admin` (the admin console's page)
+    Console,
+    /// `/admin/assets/…` (the console's scripts, styles and images; the path as sent)
+    ConsoleAsset(String),
     /// `/mcp/:serverId` (API authentication) and `/mcp/:serverId/:accessToken`
     Mcp {
         /// The server named in the path.
@@ -55,6 +84,32 @@ impl Route {
         let segments: Vec<&str> = path.strip_prefix('/')?.split('/').collect();
         let decode = crate::request::decode_segment;
         match segments.as_slice() {
+            [""] => Some(Route::Root),
+            ["admin"] => Some(Route::Console),
+            ["admin", "assets", rest @ ..]
+                if !rest.is_empty() && rest.iter().all(|s| !s.is_empty()) =>
+            {
+                Some(Route::ConsoleAsset(rest.join("/")))
+            }
+            ["api", "console", "session"] => Some(Route::ConsoleSession),
+            ["api", "keys"] => Some(Route::Keys),
+            ["api", "keys", id] if !id.is_empty() => decode(id).map(Route::Key),
+            ["api", "users"] => Some(Route::Users),
+            ["api", "connectors"] => Some(Route::Connectors),
+            ["api", "connectors", id] if !id.is_empty() => decode(id).map(Route::Connector),
+            ["api", "connectors", id, "actions", action]
+                if !id.is_empty() && !action.is_empty() =>
+            {
+                let connector_id = decode(id)?;
+                decode(action).map(|action_id| Route::ConnectorAction {
+                    connector_id,
+                    action_id,
+                })
+            }
+            ["api", "discover"] => Some(Route::Discover),
+            ["api", "servers", id, "rotate-token"] if !id.is_empty() => {
+                decode(id).map(Route::RotateToken)
+            }
             ["healthz"] => Some(Route::Health),
             ["readyz"] => Some(Route::Ready),
             ["metrics"] => Some(Route::Metrics),
@@ -110,6 +165,18 @@ impl Route {
             Route::OAuthApps => "GET",
             Route::OAuthApp(_) => "GET, PUT, DELETE",
             Route::OAuthCallback => "GET",
+            Route::RotateToken(_) => "POST",
+            Route::Keys => "GET, POST",
+            Route::Key(_) => "DELETE",
+            Route::Users
+            | Route::Connectors
+            | Route::Connector(_)
+            | Route::ConnectorAction { .. }
+            | Route::Discover
+            | Route::Root
+            | Route::Console
+            | Route::ConsoleAsset(_) => "GET, HEAD",
+            Route::ConsoleSession => "GET, POST, DELETE",
             Route::Mcp { .. } => "POST, DELETE",
         }
     }
@@ -133,6 +200,18 @@ impl Route {
             Route::OAuthApps => "/api/oauth-apps",
             Route::OAuthApp(_) => "/api/oauth-apps/{connectorId}",
             Route::OAuthCallback => "/oauth/callback",
+            Route::RotateToken(_) => "/api/servers/{serverId}/rotate-token",
+            Route::Keys => "/api/keys",
+            Route::Key(_) => "/api/keys/{keyId}",
+            Route::Users => "/api/users",
+            Route::Connectors => "/api/connectors",
+            Route::Connector(_) => "/api/connectors/{connectorId}",
+            Route::ConnectorAction { .. } => "/api/connectors/{connectorId}/actions/{actionId}",
+            Route::Discover => "/api/discover",
+            Route::ConsoleSession => "/api/console/session",
+            Route::Root => "/",
+            Route::Console => "/admin",
+            Route::ConsoleAsset(_) => "/admin/assets/{asset}",
             Route::Mcp {
                 access_token: Some(_),
                 ..
@@ -162,6 +241,21 @@ impl Route {
             Route::OAuthApps,
             Route::OAuthApp(id()),
             Route::OAuthCallback,
+            Route::RotateToken(id()),
+            Route::Keys,
+            Route::Key(id()),
+            Route::Users,
+            Route::Connectors,
+            Route::Connector(id()),
+            Route::ConnectorAction {
+                connector_id: id(),
+                action_id: id(),
+            },
+            Route::Discover,
+            Route::ConsoleSession,
+            Route::Root,
+            Route::Console,
+            Route::ConsoleAsset(id()),
             Route::Mcp {
                 server_id: String::new(),
                 access_token: None,
@@ -193,6 +287,18 @@ impl Route {
                 | Route::OAuthApps
                 | Route::OAuthApp(_)
                 | Route::OAuthCallback
+                | Route::RotateToken(_)
+                | Route::Keys
+                | Route::Key(_)
+                | Route::Users
+                | Route::Connectors
+                | Route::Connector(_)
+                | Route::ConnectorAction { .. }
+                | Route::Discover
+                | Route::ConsoleSession
+                | Route::Root
+                | Route::Console
+                | Route::ConsoleAsset(_)
                 | Route::Mcp { .. } => {}
             }
         }
@@ -241,6 +347,33 @@ mod tests {
             Some(Route::Credential("abc".into()))
         );
         assert_eq!(Route::parse("/oauth/callback"), Some(Route::OAuthCallback));
+        assert_eq!(Route::parse("/"), Some(Route::Root));
+        assert_eq!(Route::parse("/admin/"), Some(Route::Console));
+        assert_eq!(
+            Route::parse("/admin/assets/views/servers.js"),
+            Some(Route::ConsoleAsset("views/servers.js".into()))
+        );
+        assert_eq!(Route::parse("/admin/assets/"), None);
+        assert_eq!(Route::parse("/admin/assets//x.js"), None);
+        assert_eq!(
+            Route::parse("/api/servers/s-1/rotate-token"),
+            Some(Route::RotateToken("s-1".into()))
+        );
+        assert_eq!(
+            Route::parse("/api/connectors/slack/actions/chat_postMessage"),
+            Some(Route::ConnectorAction {
+                connector_id: "slack".into(),
+                action_id: "chat_postMessage".into()
+            })
+        );
+        assert_eq!(
+            Route::parse("/api/connectors/slack/credential-metadata"),
+            Some(Route::CredentialMetadata("slack".into()))
+        );
+        assert_eq!(
+            Route::parse("/api/keys/k%201"),
+            Some(Route::Key("k 1".into()))
+        );
         assert_eq!(Route::parse("/nope"), None);
         assert_eq!(Route::parse("/api/users/%ff/token"), None);
         assert!(Route::Servers.allows(&Method::POST));

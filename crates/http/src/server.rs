@@ -264,9 +264,20 @@ async fn dispatch(
         | Route::OAuthApps
         | Route::OAuthApp(_)
         | Route::OAuthCallback => credentials::handle(state, ctx, route, req).await,
-        Route::Servers | Route::Server(_) | Route::UserToken(_) => {
+        Route::Servers | Route::Server(_) | Route::RotateToken(_) | Route::UserToken(_) => {
             management::handle(state, ctx, route, req).await
         }
+        Route::Keys | Route::Key(_) | Route::Users => {
+            crate::account::handle(state, ctx, route, req).await
+        }
+        Route::Connectors
+        | Route::Connector(_)
+        | Route::ConnectorAction { .. }
+        | Route::Discover => crate::catalog::handle(state, ctx, route, req).await,
+        Route::ConsoleSession => crate::console::session::handle(state, ctx, req).await,
+        Route::Root => crate::console::root(),
+        Route::Console => crate::console::page(req.headers()),
+        Route::ConsoleAsset(path) => crate::console::file(&path, req.headers()),
     };
     if head { strip_body(resp) } else { resp }
 }

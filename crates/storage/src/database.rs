@@ -282,6 +282,11 @@ impl Database {
         crate::repo::catalog::CatalogRepository::new(self.conn.clone())
     }
 
+    /// Admin-console sessions.
+    pub fn console_sessions(&self) -> crate::repo::console_sessions::ConsoleSessionRepository {
+        crate::repo::console_sessions::ConsoleSessionRepository::new(self.conn.clone())
+    }
+
     /// MCP sessions.
     pub fn mcp_sessions(&self) -> crate::repo::mcp_sessions::McpSessionRepository {
         crate::repo::mcp_sessions::McpSessionRepository::new(self.conn.clone())

@@ -20,10 +20,11 @@ mod rotation;
 pub use crypto::{KEY_LEN, SecretBox};
 pub use database::{Backend, Database, PoolStats};
 pub use error::Error;
-pub use repo::accounts::{AccountRecord, AccountRepository};
+pub use repo::accounts::{AccountRecord, AccountRepository, AccountUser};
 pub use repo::api_keys::{ApiKeyRecord, ApiKeyRepository, NewApiKey};
 pub use repo::audit::{AuditEventRecord, AuditFilter, AuditRepository, ROWS_PER_STATEMENT};
 pub use repo::catalog::{CatalogListing, CatalogRepository, NewCatalogConnector};
+pub use repo::console_sessions::{ConsoleSessionRecord, ConsoleSessionRepository};
 pub use repo::credentials::{
     CredentialRecord, CredentialRepository, CredentialStatus, NewCredential, RefreshedSecret,
     SecretFields,

@@ -23,18 +23,12 @@ pub async fn sweep_periodically(
     interval: Duration,
     shutdown: impl Future<Output = ()>,
 ) {
-    tokio::pin!(shutdown);
-    let mut ticks = tokio::time::interval(interval.max(Duration::from_secs(1)));
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = ticks.tick() => {}
-            () = &mut shutdown => return,
-        }
+    crate::periodic::every(interval, shutdown, || async {
         match sweep_once(&db, retention).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(deleted = n, "audit events past their retention deleted"),
             Err(e) => tracing::warn!(error = %e, "audit retention sweep failed; retrying later"),
         }
-    }
+    })
+    .await;
 }

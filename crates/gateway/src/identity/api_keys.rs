@@ -281,6 +281,8 @@ impl ApiKeyService {
         let found = self.db.api_keys().revoke(key_id).await?;
         self.forget(key_id);
         if found {
+            // Console sessions signed in with the key (or its user tokens) end with it.
+            self.db.console_sessions().end_for_key(key_id).await?;
             self.announcer
                 .announce(Change::Key(key_id.to_owned()))
                 .await;
@@ -300,6 +302,11 @@ impl ApiKeyService {
     /// matches a stored one) does.
     pub fn argon2_verifications(&self) -> u64 {
         self.argon2_runs.load(Ordering::Relaxed)
+    }
+
+    /// One key's record by ID, active or not.
+    pub async fn get(&self, key_id: &str) -> Result<Option<ApiKeyRecord>, Error> {
+        Ok(self.db.api_keys().get(key_id).await?)
     }
 
     /// Keys of one account or of all.

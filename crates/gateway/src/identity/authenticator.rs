@@ -74,18 +74,9 @@ impl Authenticator {
                 _ => from_token,
             });
         }
-        let mut caller = caller.ok_or_else(|| unauthorized("Invalid or missing authentication"))?;
-        if let Some(user_id) = headers.user_id {
-            validate_user_id("x-alloy-userid", user_id)?;
-            let pinned = headers.user_token.is_some() || !caller.is_api_key();
-            if pinned && caller.user_id != user_id {
-                return Err(
-                    ApiError::forbidden("x-alloy-userid does not match the user token").into(),
-                );
-            }
-            caller.user_id = user_id.to_owned();
-        }
-        Ok(caller)
+        let caller = caller.ok_or_else(|| unauthorized("Invalid or missing authentication"))?;
+        let pinned = headers.user_token.is_some() || !caller.is_api_key();
+        act_as(caller, headers.user_id, pinned)
     }
 
     async fn caller_of_user_token(&self, token: &str) -> Result<Caller, Error> {
@@ -105,6 +96,23 @@ impl Authenticator {
             },
         })
     }
+}
+
+/// Applies `x-alloy-userid`: an API key may act as any user of its account; a caller `pinned`
+/// to one user (a user token) may only name that user.
+pub(crate) fn act_as(
+    mut caller: Caller,
+    user_id: Option<&str>,
+    pinned: bool,
+) -> Result<Caller, Error> {
+    if let Some(user_id) = user_id {
+        validate_user_id("x-alloy-userid", user_id)?;
+        if pinned && caller.user_id != user_id {
+            return Err(ApiError::forbidden("x-alloy-userid does not match the user token").into());
+        }
+        caller.user_id = user_id.to_owned();
+    }
+    Ok(caller)
 }
 
 fn bearer_value(header: &str) -> Option<&str> {

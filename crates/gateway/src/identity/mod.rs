@@ -1,11 +1,15 @@
 //! Who is calling: API keys, user tokens, and the caller they resolve to.
 
+mod account_keys;
 mod api_keys;
 mod authenticator;
+mod console_sessions;
 mod user_tokens;
 
+pub use account_keys::{AccountKeys, key_view};
 pub use api_keys::{ApiKeyService, CreatedApiKey};
 pub use authenticator::{AuthHeaders, Authenticator};
+pub use console_sessions::{ConsoleCredential, ConsoleSession, ConsoleSessions};
 pub use user_tokens::{IssuedUserToken, UserTokenClaims, UserTokens};
 
 /// An authenticated caller: one user within one account.

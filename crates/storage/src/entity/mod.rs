@@ -4,6 +4,7 @@ pub mod account;
 pub mod api_key;
 pub mod audit_event;
 pub mod catalog_connector;
+pub mod console_session;
 pub mod credential;
 pub mod mcp_session;
 pub mod oauth_app;

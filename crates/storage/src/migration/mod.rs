@@ -9,6 +9,7 @@ mod m0004_catalog;
 mod m0005_audit;
 mod m0006_audit_rowid;
 mod m0007_require_user_token;
+mod m0008_console_sessions;
 
 /// All migrations of the project.
 pub struct Migrator;
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0005_audit::Migration),
             Box::new(m0006_audit_rowid::Migration),
             Box::new(m0007_require_user_token::Migration),
+            Box::new(m0008_console_sessions::Migration),
         ]
     }
 }

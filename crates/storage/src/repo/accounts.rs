@@ -1,9 +1,14 @@
 //! Accounts: the tenants.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryOrder, Set};
+use std::collections::BTreeMap;
 
-use crate::entity::account;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
+};
+
+use crate::entity::{account, api_key, credential, server};
 use crate::error::Error;
 
 /// An account as stored.
@@ -15,6 +20,17 @@ pub struct AccountRecord {
     pub name: String,
     /// Creation time.
     pub created_at: DateTime<Utc>,
+}
+
+/// A user of an account and what they hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountUser {
+    /// The user ID.
+    pub user_id: String,
+    /// Servers they own.
+    pub servers: u64,
+    /// Platform credentials they hold.
+    pub credentials: u64,
 }
 
 impl From<account::Model> for AccountRecord {
@@ -74,6 +90,47 @@ impl AccountRepository {
             .into_iter()
             .map(Into::into)
             .collect())
+    }
+
+    /// The users an account holds something for (servers, credentials, API keys), in user-ID
+    /// order, with how many servers and credentials each has. Users exist only through what
+    /// they own: there is no table of users.
+    pub async fn users(&self, account_id: &str) -> Result<Vec<AccountUser>, Error> {
+        let mut users: BTreeMap<String, AccountUser> = BTreeMap::new();
+        let servers: Vec<String> = server::Entity::find()
+            .select_only()
+            .column(server::Column::UserId)
+            .filter(server::Column::AccountId.eq(account_id))
+            .into_tuple()
+            .all(&self.conn)
+            .await?;
+        let credentials: Vec<String> = credential::Entity::find()
+            .select_only()
+            .column(credential::Column::UserId)
+            .filter(credential::Column::AccountId.eq(account_id))
+            .into_tuple()
+            .all(&self.conn)
+            .await?;
+        let keys: Vec<String> = api_key::Entity::find()
+            .select_only()
+            .column(api_key::Column::UserId)
+            .filter(api_key::Column::AccountId.eq(account_id))
+            .into_tuple()
+            .all(&self.conn)
+            .await?;
+        let mut count = |user_id: String, servers: u64, credentials: u64| {
+            let user = users.entry(user_id.clone()).or_insert(AccountUser {
+                user_id,
+                servers: 0,
+                credentials: 0,
+            });
+            user.servers += servers;
+            user.credentials += credentials;
+        };
+        servers.into_iter().for_each(|u| count(u, 1, 0));
+        credentials.into_iter().for_each(|u| count(u, 0, 1));
+        keys.into_iter().for_each(|u| count(u, 0, 0));
+        Ok(users.into_values().collect())
     }
 
     /// How many accounts exist (zero means a fresh database).

@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod api_keys;
 pub mod audit;
 pub mod catalog;
+pub mod console_sessions;
 pub mod credentials;
 pub mod mcp_sessions;
 pub mod oauth;

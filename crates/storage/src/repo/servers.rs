@@ -95,6 +95,8 @@ pub struct ServerChanges {
     pub require_user_token: Option<bool>,
     /// New restrictions, replacing the old ones whole.
     pub restrictions: Option<Restrictions>,
+    /// A new access token and its expiry (rotation): the old token stops matching at once.
+    pub access_token: Option<(String, Option<DateTime<Utc>>)>,
 }
 
 /// Reads and writes servers.
@@ -260,6 +262,11 @@ impl ServerRepository {
         }
         if let Some(restrictions) = changes.restrictions {
             active.restrictions = Set(restrictions.to_json().to_string());
+        }
+        if let Some((token, expires_at)) = changes.access_token {
+            active.token_digest = Set(super::sha256_hex(&token));
+            active.token_sealed = Set(self.secrets.seal(token.as_bytes(), server_id)?);
+            active.token_expires_at = Set(expires_at);
         }
         active.updated_at = Set(super::now());
         match active.update(&self.conn).await {

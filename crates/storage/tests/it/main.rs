@@ -2,6 +2,7 @@
 
 mod api_keys;
 mod audit;
+mod console_sessions;
 mod credentials;
 mod mcp_sessions;
 mod servers;

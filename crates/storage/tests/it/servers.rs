@@ -93,6 +93,48 @@ on_both!(crud_round_trip, |t: TestDatabase| async move {
     assert!(repo.by_access_token(&token).await.unwrap().is_none());
 });
 
+on_both!(
+    rotating_the_token_replaces_it,
+    |t: TestDatabase| async move {
+        accounts(&t).await;
+        let repo = t.db.servers();
+        let created = repo
+            .insert(new_server("acct-a", "alice", "Rotating"))
+            .await
+            .unwrap();
+        let old = created.access_token.clone();
+        let expires = chrono::Utc::now() + chrono::Duration::days(3);
+        let rotated = repo
+            .update(
+                &created.server_id,
+                ServerChanges {
+                    access_token: Some(("mcp_token_rotated_0123456789".into(), Some(expires))),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(rotated.access_token, "mcp_token_rotated_0123456789");
+        assert!(rotated.token_expires_at.is_some());
+        assert!(
+            repo.by_access_token(&old).await.unwrap().is_none(),
+            "old token gone"
+        );
+        let found = repo
+            .by_access_token("mcp_token_rotated_0123456789")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(found.server_id, created.server_id);
+        assert_eq!(
+            found.access_token, "mcp_token_rotated_0123456789",
+            "sealed and opened"
+        );
+        assert_eq!(found.name, "Rotating", "other fields kept");
+    }
+);
+
 on_both!(names_unique_per_user, |t: TestDatabase| async move {
     accounts(&t).await;
     let repo = t.db.servers();

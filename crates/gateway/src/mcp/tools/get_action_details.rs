@@ -81,7 +81,10 @@ impl Tool<McpContext> for GetActionDetails {
     }
 }
 
-async fn details(ctx: &McpContext, arguments: Map<String, Value>) -> Result<Value, Error> {
+pub(crate) async fn details(
+    ctx: &McpContext,
+    arguments: Map<String, Value>,
+) -> Result<Value, Error> {
     let args = Arguments::new(arguments, &["connectorId", "actionId"])?;
     let connector_id = args.required_string("connectorId", MAX_ID_CHARS)?;
     let action_id = args.required_string("actionId", MAX_ID_CHARS)?;

@@ -108,7 +108,7 @@ const MAX_LISTED: i64 = 200;
 /// Actions per page of one resource by default.
 const DEFAULT_PAGE: i64 = 100;
 
-fn resources(ctx: &McpContext, arguments: Map<String, Value>) -> Result<Value, Error> {
+pub(crate) fn resources(ctx: &McpContext, arguments: Map<String, Value>) -> Result<Value, Error> {
     let args = Arguments::new(arguments, &["connectorId", "resource", "limit", "offset"])?;
     let connector_id = args.required_string("connectorId", MAX_ID_CHARS)?;
     let only = args.optional_string("resource", MAX_ID_CHARS)?;

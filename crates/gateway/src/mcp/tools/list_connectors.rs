@@ -90,7 +90,7 @@ impl Tool<McpContext> for ListConnectors {
     }
 
     async fn call(&self, ctx: &McpContext, arguments: Map<String, Value>) -> CallToolResult {
-        respond(list(ctx, arguments))
+        respond(list(ctx, arguments, Shaping::ForAgents))
     }
 }
 
@@ -108,7 +108,20 @@ fn connector_schema() -> Value {
     })
 }
 
-fn list(ctx: &McpContext, arguments: Map<String, Value>) -> Result<Value, Error> {
+/// Whether a page is cut to fit an agent's context (the tool) or answered whole (the
+/// management API's `GET /api/connectors`, whose readers page with `limit`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Shaping {
+    ForAgents,
+    Whole,
+}
+
+/// The connectors page answered whole, for the management API.
+pub(crate) fn list_whole(ctx: &McpContext, arguments: Map<String, Value>) -> Result<Value, Error> {
+    list(ctx, arguments, Shaping::Whole)
+}
+
+fn list(ctx: &McpContext, arguments: Map<String, Value>, shaping: Shaping) -> Result<Value, Error> {
     let args = Arguments::new(arguments, &["category", "query", "limit", "offset"])?;
     let category = args.optional_string("category", 64)?;
     let query = args.optional_string("query", MAX_QUERY_CHARS)?;
@@ -158,7 +171,11 @@ fn list(ctx: &McpContext, arguments: Map<String, Value>) -> Result<Value, Error>
             example: None,
         },
     );
-    Ok(match shape_list(connectors, &guide) {
+    let shaped = match shaping {
+        Shaping::ForAgents => shape_list(connectors, &guide),
+        Shaping::Whole => ShapedList::Complete(connectors),
+    };
+    Ok(match shaped {
         ShapedList::Complete(connectors) => {
             let mut out = json!({
                 "connectors": connectors,

@@ -96,6 +96,15 @@ fn error_schema() -> Value {
     })
 }
 
+/// The catalog tools' answers as values (not tool results), for the management API's catalog
+/// views (`GET /api/connectors…`), which show a person what the tools show an agent.
+pub(crate) mod answers {
+    pub(crate) use super::discover_action_path::discover as discover_action_path;
+    pub(crate) use super::get_action_details::details as action_details;
+    pub(crate) use super::get_connector_resources::resources as connector_resources;
+    pub(crate) use super::list_connectors::list_whole as list_connectors;
+}
+
 /// The schema of a connector ID argument.
 pub(crate) fn connector_id_schema() -> Value {
     json!({

@@ -570,6 +570,17 @@ async fn long_connector_lists_are_paged_and_shaped() {
     .await);
     assert_matches_output_schema("list_connectors_alloy", &r);
     assert_eq!(r["needsRefinement"], true);
+    // The management API's view of the same page is whole: its readers page with `limit`.
+    let whole = super::answers::list_connectors(
+        &h.ctx(json!({})),
+        json!({"limit": "100"}).as_object().unwrap().clone(),
+    )
+    .unwrap();
+    assert_eq!(
+        (whole["count"].clone(), whole["total"].clone()),
+        (json!(61), json!(61))
+    );
+    assert_eq!(whole["connectors"].as_array().unwrap().len(), 61);
     assert_eq!(
         r["message"],
         "Found 61 connectors. This is too many to display effectively."

@@ -109,7 +109,7 @@ impl Tool<McpContext> for DiscoverActionPath {
     }
 }
 
-fn discover(ctx: &McpContext, arguments: Map<String, Value>) -> Result<Value, Error> {
+pub(crate) fn discover(ctx: &McpContext, arguments: Map<String, Value>) -> Result<Value, Error> {
     let args = Arguments::new(arguments, &["connectorId", "goal"])?;
     let connector_id = args.optional_string("connectorId", MAX_ID_CHARS)?;
     let goal_text = args.required_string("goal", MAX_GOAL_CHARS)?;

@@ -1,0 +1,3 @@
+//! The admin console (`/admin`): driven in a real browser.
+
+mod browser;
