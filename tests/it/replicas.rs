@@ -343,3 +343,98 @@ async fn with_the_announcements_cut_the_freshness_bound_holds() {
     .await;
     assert!(back);
 }
+
+#[tokio::test]
+async fn console_sessions_and_token_rotation_hold_on_every_replica() {
+    let (_db, url) = crate::postgres::postgres_url().await;
+    let p = pair(&url).await;
+    // Signed in on A, the session works on B (it lives in the shared database).
+    let resp = p
+        .http
+        .post(p.a.url("/api/console/session"))
+        .json(&json!({"apiKey": KEY}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201);
+    let cookie = resp.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let csrf = resp.json::<Value>().await.unwrap()["csrfToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let on_b = |method: reqwest::Method, path: &str| {
+        p.http
+            .request(method, p.b.url(path))
+            .header("cookie", &cookie)
+            .header("x-csrf-token", &csrf)
+    };
+    let created: Value = on_b(reqwest::Method::POST, "/api/servers")
+        .json(&json!({"name": "Console made"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["serverId"].as_str().unwrap().to_owned();
+    let old_on_a = p.a.url(&format!(
+        "/mcp/{id}/{}",
+        created["accessToken"].as_str().unwrap()
+    ));
+    let (status, _) = p
+        .mcp(&old_on_a, None, &stateless(), list_connectors())
+        .await;
+    assert_eq!(status, 200, "A serves (and keeps) the token URL");
+
+    // Rotated through B: A refuses the old URL within the announcement's reach.
+    let rotated: Value = on_b(
+        reqwest::Method::POST,
+        &format!("/api/servers/{id}/rotate-token"),
+    )
+    .send()
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let new_on_a = p.a.url(&format!(
+        "/mcp/{id}/{}",
+        rotated["accessToken"].as_str().unwrap()
+    ));
+    let refused = eventually(Duration::from_secs(1), || async {
+        let (status, _) = p
+            .mcp(&old_on_a, None, &stateless(), list_connectors())
+            .await;
+        status == 401 || status == 404
+    })
+    .await;
+    assert!(
+        refused,
+        "the old token URL still works on A a second after rotation on B"
+    );
+    let (status, _) = p
+        .mcp(&new_on_a, None, &stateless(), list_connectors())
+        .await;
+    assert_eq!(status, 200);
+
+    // Signed out on B: refused on A at once.
+    let resp = on_b(reqwest::Method::DELETE, "/api/console/session")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let resp = p
+        .http
+        .get(p.a.url("/api/servers"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 401);
+}
