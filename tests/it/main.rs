@@ -8,6 +8,7 @@ mod support;
 mod credentials;
 mod management;
 mod mcp;
+mod mcp_sign_in;
 mod oauth;
 
 mod auth;

@@ -146,6 +146,16 @@ pub struct ServeSettings {
     #[arg(long, env = "ALLOY_CONSOLE_SESSION_TTL_SECS", default_value_t = 28_800, value_parser = clap::value_parser!(u64).range(60..=7 * 86_400))]
     pub console_session_ttl_secs: u64,
 
+    /// Lifetime in seconds of the access tokens MCP clients get by signing in through the
+    /// gateway (OAuth); they refresh with rotated refresh tokens (30 days).
+    #[arg(long, env = "ALLOY_OAUTH_ACCESS_TOKEN_TTL_SECS", default_value_t = 600, value_parser = clap::value_parser!(u64).range(60..=86_400))]
+    pub oauth_access_token_ttl_secs: u64,
+
+    /// Whether MCP clients may register themselves with the gateway's authorization server
+    /// (RFC 7591 dynamic client registration).
+    #[arg(long, env = "ALLOY_OAUTH_DYNAMIC_REGISTRATION", default_value_t = true, action = clap::ArgAction::Set)]
+    pub oauth_dynamic_registration: bool,
+
     /// Milliseconds a server or MCP session read from the database is used from memory
     /// before it is read again (0: read on every request). Changes made through the API apply
     /// at once on every replica sharing PostgreSQL (announced with NOTIFY); this bounds how late

@@ -389,6 +389,8 @@ pub async fn start(store: StoreSettings, serve: ServeSettings) -> anyhow::Result
     config.user_token_ttl = Duration::from_secs(serve.user_token_ttl_secs);
     config.mcp_session_ttl = Duration::from_secs(serve.mcp_session_ttl_secs);
     config.console_session_ttl = Duration::from_secs(serve.console_session_ttl_secs);
+    config.oauth.access_token_ttl = Duration::from_secs(serve.oauth_access_token_ttl_secs);
+    config.oauth.dynamic_registration = serve.oauth_dynamic_registration;
     config.audit = audit_config(&serve);
     config.cache_fresh_for = Duration::from_millis(serve.cache_fresh_ms);
     let gateway = Gateway::with_catalog(db.clone(), config, Arc::clone(&slot), executor(&serve)?);

@@ -7,6 +7,7 @@ use alloy_mcp_protocol::Dispatcher;
 use alloy_storage::Database;
 
 use crate::audit::{AuditLog, AuditWriter};
+use crate::authorization::AuthorizationServer;
 use crate::cache::AccessCache;
 use crate::cache::changes::Announcer;
 use crate::catalog::CatalogSlot;
@@ -36,6 +37,7 @@ struct Inner {
     authenticator: Authenticator,
     account_keys: AccountKeys,
     console_sessions: ConsoleSessions,
+    authorization: AuthorizationServer,
     servers: ServerService,
     credentials: CredentialService,
     mcp: Dispatcher<McpContext>,
@@ -78,6 +80,15 @@ impl Gateway {
         let user_tokens = UserTokens::new(&config.jwt_secret, config.user_token_ttl);
         let authenticator = Authenticator::new(api_keys.clone(), user_tokens.clone());
         let account_keys = AccountKeys::new(api_keys.clone());
+        let authorization = AuthorizationServer::new(
+            db.clone(),
+            &config.public_url,
+            &config.jwt_secret,
+            api_keys.clone(),
+            audit.clone(),
+            config.oauth.clone(),
+            config.key_recheck_interval,
+        );
         let console_sessions = ConsoleSessions::new(
             db.clone(),
             api_keys.clone(),
@@ -114,6 +125,7 @@ impl Gateway {
                 authenticator,
                 account_keys,
                 console_sessions,
+                authorization,
                 servers,
                 credentials,
                 mcp: crate::mcp::dispatcher(),
@@ -184,6 +196,11 @@ impl Gateway {
     /// The API keys of callers' accounts, as the management API manages them.
     pub fn account_keys(&self) -> &AccountKeys {
         &self.inner.account_keys
+    }
+
+    /// The OAuth authorization server for MCP clients.
+    pub fn authorization(&self) -> &AuthorizationServer {
+        &self.inner.authorization
     }
 
     /// Admin-console sessions.

@@ -27,6 +27,8 @@ pub struct GatewayConfig {
     /// Lifetime of an admin-console session from its sign-in (shorter when the key or user
     /// token that signed in expires sooner).
     pub console_session_ttl: Duration,
+    /// The OAuth authorization server for MCP clients.
+    pub oauth: crate::authorization::OAuthSettings,
 }
 
 impl std::fmt::Debug for GatewayConfig {
@@ -39,6 +41,7 @@ impl std::fmt::Debug for GatewayConfig {
             .field("audit", &self.audit)
             .field("cache_fresh_for", &self.cache_fresh_for)
             .field("console_session_ttl", &self.console_session_ttl)
+            .field("oauth", &self.oauth)
             .finish_non_exhaustive()
     }
 }
@@ -55,6 +58,7 @@ impl GatewayConfig {
             audit: AuditConfig::default(),
             cache_fresh_for: Duration::from_secs(5),
             console_session_ttl: Duration::from_secs(8 * 3600),
+            oauth: crate::authorization::OAuthSettings::default(),
         }
     }
 }

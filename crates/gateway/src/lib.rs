@@ -9,6 +9,7 @@
 pub mod actions;
 mod app;
 pub mod audit;
+pub mod authorization;
 pub mod cache;
 mod catalog;
 pub mod catalog_browser;

@@ -11,6 +11,7 @@ mod access_log;
 mod account;
 mod api_request;
 mod audit;
+mod authorization;
 mod catalog;
 mod client_ip;
 mod config;

@@ -64,6 +64,22 @@ pub enum Route {
     Console,
     /// `/admin/assets/…` (the console's scripts, styles and images; the path as sent)
     ConsoleAsset(String),
+    /// `/.well-known/oauth-protected-resource/mcp/:serverId` (RFC 9728). There is none at the
+    /// root: a token URL's client must not be sent into a sign-in flow it does not need.
+    ProtectedResource(String),
+    /// `/.well-known/oauth-authorization-server` (RFC 8414) or `/.well-known/openid-configuration`
+    AuthorizationServerMetadata {
+        /// The OpenID discovery path.
+        openid: bool,
+    },
+    /// `/oauth/register` (RFC 7591)
+    OAuthRegister,
+    /// `/oauth/authorize` (the sign-in page and its form)
+    OAuthAuthorize,
+    /// `/oauth/token`
+    OAuthToken,
+    /// `/oauth/revoke` (RFC 7009)
+    OAuthRevoke,
     /// `/mcp/:serverId` (API authentication) and `/mcp/:serverId/:accessToken`
     Mcp {
         /// The server named in the path.
@@ -85,6 +101,19 @@ impl Route {
         let decode = crate::request::decode_segment;
         match segments.as_slice() {
             [""] => Some(Route::Root),
+            [".well-known", "oauth-protected-resource", "mcp", id] if !id.is_empty() => {
+                decode(id).map(Route::ProtectedResource)
+            }
+            [".well-known", "oauth-authorization-server"] => {
+                Some(Route::AuthorizationServerMetadata { openid: false })
+            }
+            [".well-known", "openid-configuration"] => {
+                Some(Route::AuthorizationServerMetadata { openid: true })
+            }
+            ["oauth", "register"] => Some(Route::OAuthRegister),
+            ["oauth", "authorize"] => Some(Route::OAuthAuthorize),
+            ["oauth", "token"] => Some(Route::OAuthToken),
+            ["oauth", "revoke"] => Some(Route::OAuthRevoke),
             ["admin"] => Some(Route::Console),
             ["admin", "assets", rest @ ..]
                 if !rest.is_empty() && rest.iter().all(|s| !s.is_empty()) =>
@@ -177,6 +206,9 @@ impl Route {
             | Route::Console
             | Route::ConsoleAsset(_) => "GET, HEAD",
             Route::ConsoleSession => "GET, POST, DELETE",
+            Route::ProtectedResource(_) | Route::AuthorizationServerMetadata { .. } => "GET, HEAD",
+            Route::OAuthAuthorize => "GET, POST",
+            Route::OAuthRegister | Route::OAuthToken | Route::OAuthRevoke => "POST",
             Route::Mcp { .. } => "POST, DELETE",
         }
     }
@@ -212,6 +244,17 @@ impl Route {
             Route::Root => "/",
             Route::Console => "/admin",
             Route::ConsoleAsset(_) => "/admin/assets/{asset}",
+            Route::ProtectedResource(_) => "/.well-known/oauth-protected-resource/mcp/{serverId}",
+            Route::AuthorizationServerMetadata { openid: false } => {
+                "/.well-known/oauth-authorization-server"
+            }
+            Route::AuthorizationServerMetadata { openid: true } => {
+                "/.well-known/openid-configuration"
+            }
+            Route::OAuthRegister => "/oauth/register",
+            Route::OAuthAuthorize => "/oauth/authorize",
+            Route::OAuthToken => "/oauth/token",
+            Route::OAuthRevoke => "/oauth/revoke",
             Route::Mcp {
                 access_token: Some(_),
                 ..
@@ -256,6 +299,13 @@ impl Route {
             Route::Root,
             Route::Console,
             Route::ConsoleAsset(id()),
+            Route::ProtectedResource(id()),
+            Route::AuthorizationServerMetadata { openid: false },
+            Route::AuthorizationServerMetadata { openid: true },
+            Route::OAuthRegister,
+            Route::OAuthAuthorize,
+            Route::OAuthToken,
+            Route::OAuthRevoke,
             Route::Mcp {
                 server_id: String::new(),
                 access_token: None,
@@ -299,6 +349,12 @@ impl Route {
                 | Route::Root
                 | Route::Console
                 | Route::ConsoleAsset(_)
+                | Route::ProtectedResource(_)
+                | Route::AuthorizationServerMetadata { .. }
+                | Route::OAuthRegister
+                | Route::OAuthAuthorize
+                | Route::OAuthToken
+                | Route::OAuthRevoke
                 | Route::Mcp { .. } => {}
             }
         }

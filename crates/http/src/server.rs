@@ -275,6 +275,12 @@ async fn dispatch(
         | Route::ConnectorAction { .. }
         | Route::Discover => crate::catalog::handle(state, ctx, route, req).await,
         Route::ConsoleSession => crate::console::session::handle(state, ctx, req).await,
+        Route::ProtectedResource(_)
+        | Route::AuthorizationServerMetadata { .. }
+        | Route::OAuthRegister
+        | Route::OAuthAuthorize
+        | Route::OAuthToken
+        | Route::OAuthRevoke => crate::authorization::handle(state, ctx, route, req).await,
         Route::Root => crate::console::root(),
         Route::Console => crate::console::page(req.headers()),
         Route::ConsoleAsset(path) => crate::console::file(&path, req.headers()),

@@ -282,6 +282,11 @@ impl Database {
         crate::repo::catalog::CatalogRepository::new(self.conn.clone())
     }
 
+    /// The gateway's OAuth authorization server (clients, grants, codes, refresh tokens).
+    pub fn authorization(&self) -> crate::repo::authorization::AuthorizationRepository {
+        crate::repo::authorization::AuthorizationRepository::new(self.conn.clone())
+    }
+
     /// Admin-console sessions.
     pub fn console_sessions(&self) -> crate::repo::console_sessions::ConsoleSessionRepository {
         crate::repo::console_sessions::ConsoleSessionRepository::new(self.conn.clone())

@@ -4,35 +4,10 @@
 //! in Activity, rotates the token, signs out, signs in again with a user token — and saves a
 //! screenshot of every page under `target/console-screenshots`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+use super::{node_dir, target_dir};
 use crate::support::{BOOTSTRAP_KEY, TestServer};
-
-fn node_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("node")
-}
-
-/// `$CARGO_TARGET_DIR`, else the workspace's `target/`.
-fn target_dir() -> PathBuf {
-    match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(dir) if !dir.is_empty() => {
-            let dir = PathBuf::from(dir);
-            if dir.is_absolute() {
-                dir
-            } else {
-                workspace_dir().join(dir)
-            }
-        }
-        _ => workspace_dir().join("target"),
-    }
-}
-
-fn workspace_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("the tests package is inside the workspace")
-        .to_owned()
-}
 
 /// Every page the script visits, as saved screenshots.
 const SCREENSHOTS: &[&str] = &[
@@ -75,7 +50,10 @@ async fn console_in_a_real_browser() {
         );
     }
     let screenshots = target_dir().join("console-screenshots");
-    let _ = std::fs::remove_dir_all(&screenshots);
+    // Only this test's pictures: the Firefox test saves its own (firefox-*.png) beside them.
+    for name in SCREENSHOTS {
+        let _ = std::fs::remove_file(screenshots.join(format!("{name}.png")));
+    }
     // The console sends a request per page and per search: a generous budget keeps the rate
     // limit out of this test (tests/it/rate_limits.rs covers it).
     let server = TestServer::start_with(&["--rate-limit-per-minute", "100000"]).await;

@@ -104,6 +104,7 @@ impl AuditEvent {
             Principal::ApiKey { key_id } => ("api_key", key_id.clone()),
             Principal::UserToken { .. } => ("user_token", caller.user_id.clone()),
             Principal::AccessToken { server_id } => ("access_token", server_id.clone()),
+            Principal::OAuthGrant { grant_id, .. } => ("oauth_grant", grant_id.clone()),
         };
         r.principal_kind = kind.to_owned();
         r.principal_id = Some(id);

@@ -36,6 +36,13 @@ pub enum Principal {
         /// The server the token belongs to.
         server_id: String,
     },
+    /// An OAuth access token of the gateway's authorization server (an MCP client signed in).
+    OAuthGrant {
+        /// The grant.
+        grant_id: String,
+        /// The API key behind it.
+        key_id: String,
+    },
     /// A user token issued under an API key.
     UserToken {
         /// The issuing key's ID.
@@ -58,6 +65,7 @@ impl Caller {
                 format!("jwt:{}", hex::encode(&subject[..12]))
             }
             Principal::AccessToken { server_id } => format!("token:{server_id}"),
+            Principal::OAuthGrant { grant_id, .. } => format!("grant:{grant_id}"),
         }
     }
 

@@ -26,8 +26,11 @@ pub struct McpAuth<'a> {
     pub headers: AuthHeaders<'a>,
 }
 
-fn bad_token() -> Error {
-    ApiError::unauthorized("Invalid or expired server access token").into()
+fn bad_token(server_id: &str) -> Error {
+    ApiError::unauthorized(format!(
+        "Invalid or expired access token for server '{server_id}' (check the token URL)"
+    ))
+    .into()
 }
 
 impl Gateway {
@@ -121,14 +124,21 @@ impl Gateway {
         token: &str,
     ) -> Result<(Arc<ServerRecord>, Caller), Error> {
         if !token.starts_with(alloy_domain::ids::ACCESS_TOKEN_PREFIX) {
-            return Err(bad_token());
+            return Err(bad_token(auth.server_id));
         }
-        let server = self.server_by_token(token).await?.ok_or_else(bad_token)?;
+        let server = self
+            .server_by_token(token)
+            .await?
+            .ok_or_else(|| bad_token(auth.server_id))?;
         if server.server_id != auth.server_id {
-            return Err(bad_token());
+            return Err(bad_token(auth.server_id));
         }
         if server.token_expires_at.is_some_and(|e| e <= Utc::now()) {
-            return Err(ApiError::unauthorized("The server access token has expired").into());
+            return Err(ApiError::unauthorized(format!(
+                "The access token for server '{}' has expired (rotate it for a new token URL)",
+                auth.server_id
+            ))
+            .into());
         }
         let mut user_id = server.user_id.clone();
         if let Some(user_token) = auth.headers.user_token {
@@ -177,7 +187,20 @@ impl Gateway {
     }
 
     async fn api_access(&self, auth: &McpAuth<'_>) -> Result<(Arc<ServerRecord>, Caller), Error> {
-        let caller = self.authenticator().authenticate(&auth.headers).await?;
+        let caller = match oauth_bearer(&auth.headers) {
+            // An MCP client signed in through the gateway's authorization server.
+            Some(token) => self
+                .authorization()
+                .caller_of(token, auth.server_id)
+                .await?
+                .ok_or_else(|| {
+                    Error::from(ApiError::unauthorized(format!(
+                        "Invalid or expired access token for server '{}': sign in again",
+                        auth.server_id
+                    )))
+                })?,
+            None => self.authenticator().authenticate(&auth.headers).await?,
+        };
         let not_found = || -> Error {
             ApiError::not_found(format!("Server '{}' not found", auth.server_id)).into()
         };
@@ -194,6 +217,19 @@ impl Gateway {
         }
         admit(server, caller)
     }
+}
+
+/// The bearer value of `Authorization` when it is one of the authorization server's access
+/// tokens (alone: `x-alloy-userid` and user tokens do not combine with a signed-in client).
+fn oauth_bearer<'a>(headers: &AuthHeaders<'a>) -> Option<&'a str> {
+    let value = headers.authorization?.trim();
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer")
+        && crate::authorization::AuthorizationServer::is_access_token(token)
+        && headers.user_id.is_none()
+        && headers.user_token.is_none())
+    .then_some(token)
 }
 
 /// The visibility and `users` rules, once the server and the acting user are known.

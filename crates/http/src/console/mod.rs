@@ -86,10 +86,20 @@ fn serve(path: &str, request: &HeaderMap) -> HttpResponse {
     }
     // Revalidated on every load (cheap with the tag), so an upgrade is seen at once.
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    page_headers(headers, CONTENT_SECURITY_POLICY);
     headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        "cross-origin-opener-policy",
+        HeaderValue::from_static("same-origin"),
     );
+    resp
+}
+
+/// The headers of every HTML page the binary serves (the console, the OAuth sign-in page): its
+/// policy, no framing (clickjacking), no sniffing, no referrer.
+pub(crate) fn page_headers(headers: &mut HeaderMap, policy: &str) {
+    if let Ok(v) = HeaderValue::from_str(policy) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, v);
+    }
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
@@ -99,11 +109,6 @@ fn serve(path: &str, request: &HeaderMap) -> HttpResponse {
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),
     );
-    headers.insert(
-        "cross-origin-opener-policy",
-        HeaderValue::from_static("same-origin"),
-    );
-    resp
 }
 
 #[cfg(test)]

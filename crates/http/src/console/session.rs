@@ -229,7 +229,7 @@ fn view(session: &ConsoleSession) -> Value {
     let (principal, key_id) = match &session.caller.principal {
         Principal::ApiKey { key_id } => ("apiKey", key_id.as_str()),
         Principal::UserToken { key_id, .. } => ("userToken", key_id.as_str()),
-        Principal::AccessToken { .. } => ("accessToken", ""),
+        Principal::AccessToken { .. } | Principal::OAuthGrant { .. } => ("other", ""),
     };
     json!({
         "accountId": session.caller.account_id,

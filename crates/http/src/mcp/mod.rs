@@ -88,7 +88,7 @@ pub async fn handle(
             if e.is_internal() {
                 tracing::error!(error = %e, "MCP access check failed");
             }
-            let mut resp = reply::failure(&e.to_api_error());
+            let mut resp = unauthorized_or(state, &server_id, access_token.as_deref(), headers, &e);
             rate_limit::write_headers(resp.headers_mut(), &decision);
             return resp;
         }
@@ -119,6 +119,54 @@ pub async fn handle(
         _ => method_not_allowed("This endpoint answers POST and DELETE"),
     };
     rate_limit::write_headers(resp.headers_mut(), &decision);
+    resp
+}
+
+/// A refused access check as an answer. A 401 says plainly what was wrong: on a token URL, the
+/// token (and no OAuth challenge, which would send the client into a sign-in it cannot use
+/// there); on `/mcp/:serverId`, the API key — next to the challenge that lets an MCP client
+/// sign in through the gateway instead (RFC 9728).
+fn unauthorized_or(
+    state: &AppState,
+    server_id: &str,
+    access_token: Option<&str>,
+    headers: &hyper::HeaderMap,
+    e: &alloy_gateway::Error,
+) -> HttpResponse {
+    let mut api = e.to_api_error();
+    if api.code != ErrorCode::Unauthorized {
+        return reply::failure(&api);
+    }
+    if access_token.is_some() {
+        let mut resp = reply::failure(&api);
+        resp.headers_mut().insert(
+            hyper::header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer realm=\"alloy-mcp\""),
+        );
+        return resp;
+    }
+    let presented = header_str(headers, "authorization").is_some()
+        || header_str(headers, "x-alloy-user-token").is_some();
+    let bearer = header_str(headers, "authorization")
+        .and_then(|v| v.trim().split_once(' '))
+        .map(|(_, v)| v.trim());
+    let is_jwt = bearer.is_some_and(alloy_domain::ids::looks_like_jwt);
+    if !presented {
+        api.message = format!(
+            "Sign-in required for server '{server_id}': send an API key (Authorization: Bearer),              use the server's token URL, or sign in through the gateway (OAuth)"
+        );
+    } else if bearer.is_some() && !is_jwt && api.message == "Invalid or missing authentication" {
+        api.message = format!("Invalid API key for server '{server_id}'");
+    }
+    let mut resp = reply::failure(&api);
+    let challenge = state
+        .gateway
+        .authorization()
+        .challenge(server_id, presented);
+    if let Ok(v) = HeaderValue::from_str(&challenge) {
+        resp.headers_mut()
+            .insert(hyper::header::WWW_AUTHENTICATE, v);
+    }
     resp
 }
 

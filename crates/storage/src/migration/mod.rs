@@ -10,6 +10,7 @@ mod m0005_audit;
 mod m0006_audit_rowid;
 mod m0007_require_user_token;
 mod m0008_console_sessions;
+mod m0009_oauth_server;
 
 /// All migrations of the project.
 pub struct Migrator;
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0006_audit_rowid::Migration),
             Box::new(m0007_require_user_token::Migration),
             Box::new(m0008_console_sessions::Migration),
+            Box::new(m0009_oauth_server::Migration),
         ]
     }
 }

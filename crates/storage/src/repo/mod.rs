@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod api_keys;
 pub mod audit;
+pub mod authorization;
 pub mod catalog;
 pub mod console_sessions;
 pub mod credentials;

@@ -1,0 +1,474 @@
+//! The gateway as an OAuth 2.1 authorization server for MCP clients (the MCP authorization
+//! specification): metadata (RFC 8414, RFC 9728), dynamic client registration (RFC 7591), the
+//! authorization code flow with PKCE S256 only, tokens bound to one MCP server (RFC 8707),
+//! rotated refresh tokens whose reuse revokes the grant, and revocation (RFC 7009).
+//!
+//! Who signs in is decided by the sign-in form (an API key or user token, checked by the same
+//! rules as the MCP endpoint's), so a grant stands for exactly what that credential could do on
+//! that server; revoking the key or the grant ends it.
+
+mod access_tokens;
+mod request;
+mod token_endpoint;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use alloy_domain::ApiError;
+use alloy_storage::{Database, OAuthClientRecord, OAuthCodeRecord, OAuthGrantRecord};
+use chrono::Utc;
+use dashmap::DashMap;
+use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
+use serde_json::{Value, json};
+
+pub use access_tokens::AccessClaims;
+pub use request::{AuthorizeError, AuthorizeParameters, AuthorizeRequest, SCOPE, redirect_matches};
+
+use crate::Gateway;
+use crate::audit::{AuditEvent, AuditWriter, Outcome};
+use crate::error::Error;
+use crate::identity::{ApiKeyService, AuthHeaders, Caller, Principal};
+use crate::mcp::access::McpAuth;
+use access_tokens::AccessTokens;
+
+/// Settings of the authorization server.
+#[derive(Debug, Clone)]
+pub struct OAuthSettings {
+    /// Access-token lifetime.
+    pub access_token_ttl: Duration,
+    /// Refresh-token lifetime.
+    pub refresh_token_ttl: Duration,
+    /// Whether clients may register themselves (RFC 7591).
+    pub dynamic_registration: bool,
+}
+
+impl Default for OAuthSettings {
+    fn default() -> Self {
+        OAuthSettings {
+            access_token_ttl: Duration::from_secs(600),
+            refresh_token_ttl: Duration::from_secs(30 * 86_400),
+            dynamic_registration: true,
+        }
+    }
+}
+
+/// What a path segment cannot hold as is (and a quoted header value must not).
+const PATH_SEGMENT: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'%')
+    .add(b'/')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'\\')
+    .add(b'`')
+    .add(b'{')
+    .add(b'}');
+
+/// Authorization codes live this long.
+const CODE_TTL: chrono::Duration = chrono::Duration::seconds(60);
+
+/// An OAuth error answer (RFC 6749 section 5.2): status, code and sentence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OAuthError {
+    /// HTTP status.
+    pub status: u16,
+    /// `error`.
+    pub error: &'static str,
+    /// `error_description`.
+    pub description: String,
+}
+
+impl OAuthError {
+    pub(crate) fn new(status: u16, error: &'static str, description: impl Into<String>) -> Self {
+        OAuthError {
+            status,
+            error,
+            description: description.into(),
+        }
+    }
+
+    /// The answer's body.
+    pub fn to_json(&self) -> Value {
+        json!({ "error": self.error, "error_description": self.description })
+    }
+}
+
+impl OAuthError {
+    /// An error of the HTTP layer (a body too large, the wrong content type).
+    pub fn new_public(status: u16, error: &'static str, description: impl Into<String>) -> Self {
+        OAuthError::new(status, error, description)
+    }
+}
+
+impl From<Error> for OAuthError {
+    fn from(e: Error) -> Self {
+        if e.is_internal() {
+            tracing::error!(error = %e, "authorization server failed");
+        }
+        OAuthError::new(500, "server_error", "The request could not be completed")
+    }
+}
+
+/// The authorization server.
+#[derive(Clone)]
+pub struct AuthorizationServer {
+    db: Database,
+    issuer: String,
+    tokens: AccessTokens,
+    keys: ApiKeyService,
+    audit: AuditWriter,
+    settings: OAuthSettings,
+    recheck: Duration,
+    /// Grants known to be live, with when that was read (revocation elsewhere is seen within
+    /// `recheck`, at once here).
+    live: Arc<DashMap<String, Instant>>,
+}
+
+fn random_secret(prefix: &str) -> String {
+    use base64::Engine;
+    format!(
+        "{prefix}{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>())
+    )
+}
+
+impl AuthorizationServer {
+    pub(crate) fn new(
+        db: Database,
+        issuer: &str,
+        jwt_secret: &[u8],
+        keys: ApiKeyService,
+        audit: AuditWriter,
+        settings: OAuthSettings,
+        recheck: Duration,
+    ) -> Self {
+        AuthorizationServer {
+            db,
+            issuer: issuer.to_owned(),
+            tokens: AccessTokens::new(jwt_secret, issuer, settings.access_token_ttl),
+            keys,
+            audit,
+            settings,
+            recheck,
+            live: Arc::new(DashMap::new()),
+        }
+    }
+
+    /// The issuer: the gateway's public URL.
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// The resource (RFC 8707) of an MCP server: its URL.
+    pub fn resource_of(&self, server_id: &str) -> String {
+        format!("{}/mcp/{server_id}", self.issuer)
+    }
+
+    /// The server an MCP server URL of this gateway names.
+    pub fn server_of_resource(&self, resource: &str) -> Option<String> {
+        let id = resource
+            .trim_end_matches('/')
+            .strip_prefix(&self.issuer)?
+            .strip_prefix("/mcp/")?;
+        (!id.is_empty() && !id.contains(['/', '?', '#'])).then(|| id.to_owned())
+    }
+
+    /// Authorization Server Metadata (RFC 8414; also served as OpenID discovery).
+    pub fn metadata(&self) -> Value {
+        let at = |path: &str| format!("{}{path}", self.issuer);
+        let mut m = json!({
+            "issuer": self.issuer,
+            "authorization_endpoint": at("/oauth/authorize"),
+            "token_endpoint": at("/oauth/token"),
+            "revocation_endpoint": at("/oauth/revoke"),
+            "response_types_supported": ["code"],
+            "response_modes_supported": ["query"],
+            "grant_types_supported": ["authorization_code", "refresh_token"],
+            "code_challenge_methods_supported": ["S256"],
+            "token_endpoint_auth_methods_supported": ["none"],
+            "revocation_endpoint_auth_methods_supported": ["none"],
+            "scopes_supported": [SCOPE],
+            "authorization_response_iss_parameter_supported": true,
+            "client_id_metadata_document_supported": false,
+        });
+        if self.settings.dynamic_registration {
+            m["registration_endpoint"] = json!(at("/oauth/register"));
+        }
+        m
+    }
+
+    /// Protected Resource Metadata (RFC 9728) of one MCP server's URL. It is the same for a
+    /// server that does not exist, so that it tells nothing about which servers do.
+    pub fn protected_resource(&self, server_id: &str) -> Value {
+        json!({
+            "resource": self.resource_of(server_id),
+            "authorization_servers": [self.issuer],
+            "scopes_supported": [SCOPE],
+            "bearer_methods_supported": ["header"],
+            "resource_name": "Alloy MCP Server",
+        })
+    }
+
+    /// The `WWW-Authenticate` challenge of a 401 on an MCP server's URL (RFC 9728 section 5.1);
+    /// `invalid` when a credential was presented and refused.
+    pub fn challenge(&self, server_id: &str, invalid: bool) -> String {
+        let error = if invalid {
+            "error=\"invalid_token\", "
+        } else {
+            ""
+        };
+        let id = utf8_percent_encode(server_id, PATH_SEGMENT);
+        format!(
+            "Bearer {error}resource_metadata=\"{}/.well-known/oauth-protected-resource/mcp/{id}\", scope=\"{SCOPE}\"",
+            self.issuer
+        )
+    }
+
+    /// Dynamic client registration (RFC 7591): public clients (no secret), exact redirect URIs.
+    pub async fn register(&self, body: &Value) -> Result<Value, OAuthError> {
+        if !self.settings.dynamic_registration {
+            return Err(OAuthError::new(
+                403,
+                "access_denied",
+                "Dynamic client registration is turned off on this gateway",
+            ));
+        }
+        let bad = |m: &str| OAuthError::new(400, "invalid_client_metadata", m);
+        let uris: Vec<String> = body
+            .get("redirect_uris")
+            .and_then(Value::as_array)
+            .ok_or_else(|| bad("redirect_uris is required: an array of URIs"))?
+            .iter()
+            .map(|u| u.as_str().map(str::to_owned))
+            .collect::<Option<_>>()
+            .ok_or_else(|| bad("redirect_uris must be strings"))?;
+        if uris.is_empty() || uris.len() > 10 {
+            return Err(OAuthError::new(
+                400,
+                "invalid_redirect_uri",
+                "Between 1 and 10 redirect URIs",
+            ));
+        }
+        for u in &uris {
+            let parsed = url::Url::parse(u)
+                .map_err(|_| OAuthError::new(400, "invalid_redirect_uri", "Not a URI"))?;
+            let loopback = parsed.scheme() == "http"
+                && matches!(parsed.host_str(), Some("127.0.0.1" | "[::1]" | "localhost"));
+            let custom = !matches!(parsed.scheme(), "http" | "https");
+            if parsed.fragment().is_some() || !(parsed.scheme() == "https" || loopback || custom) {
+                return Err(OAuthError::new(
+                    400,
+                    "invalid_redirect_uri",
+                    "Redirect URIs are https, loopback http, or an app's own scheme, without a fragment",
+                ));
+            }
+        }
+        let auth_method = body
+            .get("token_endpoint_auth_method")
+            .and_then(Value::as_str)
+            .unwrap_or("none");
+        if auth_method != "none" {
+            return Err(bad(
+                "Only public clients (token_endpoint_auth_method none, with PKCE) may register",
+            ));
+        }
+        let name = body
+            .get("client_name")
+            .and_then(Value::as_str)
+            .map(|n| n.chars().take(200).collect::<String>());
+        let application_type = match body.get("application_type").and_then(Value::as_str) {
+            None | Some("native") => "native",
+            Some("web") => "web",
+            Some(_) => return Err(bad("application_type is native or web")),
+        };
+        let client = OAuthClientRecord {
+            client_id: random_secret("mcpc_"),
+            client_name: name,
+            redirect_uris: uris,
+            application_type: application_type.to_owned(),
+            created_at: Utc::now(),
+        };
+        self.db
+            .authorization()
+            .insert_client(&client)
+            .await
+            .map_err(Error::from)?;
+        Ok(json!({
+            "client_id": client.client_id,
+            "client_id_issued_at": client.created_at.timestamp(),
+            "client_name": client.client_name,
+            "redirect_uris": client.redirect_uris,
+            "application_type": client.application_type,
+            "grant_types": ["authorization_code", "refresh_token"],
+            "response_types": ["code"],
+            "token_endpoint_auth_method": "none",
+        }))
+    }
+
+    /// Checks an authorization request against its client and this gateway's servers.
+    pub async fn check_request(
+        &self,
+        params: &AuthorizeParameters,
+    ) -> Result<AuthorizeRequest, AuthorizeError> {
+        let client = match params.client_id.as_deref() {
+            Some(id) => self
+                .db
+                .authorization()
+                .client(id)
+                .await
+                .unwrap_or_else(|e| {
+                    tracing::error!(error = %e, "reading an OAuth client failed");
+                    None
+                }),
+            None => None,
+        };
+        request::check(params, client.as_ref(), |r| self.server_of_resource(r))
+    }
+
+    /// Whether a grant is live (cached for the recheck interval).
+    async fn grant_is_live(&self, grant_id: &str) -> Result<bool, Error> {
+        if let Some(at) = self.live.get(grant_id)
+            && at.elapsed() < self.recheck
+        {
+            return Ok(true);
+        }
+        let live = self
+            .db
+            .authorization()
+            .grant(grant_id)
+            .await?
+            .is_some_and(|g| g.revoked_at.is_none());
+        if live {
+            self.live.insert(grant_id.to_owned(), Instant::now());
+        } else {
+            self.live.remove(grant_id);
+        }
+        Ok(live)
+    }
+
+    /// Revokes a grant here at once (elsewhere within the recheck interval).
+    pub async fn revoke_grant(&self, grant_id: &str) -> Result<bool, Error> {
+        self.live.remove(grant_id);
+        Ok(self.db.authorization().revoke_grant(grant_id).await?)
+    }
+
+    /// The caller an access token stands for on `server_id`, or `None` when it is not a valid,
+    /// live token for that server.
+    pub async fn caller_of(&self, token: &str, server_id: &str) -> Result<Option<Caller>, Error> {
+        let Some(claims) = self.tokens.verify(token, &self.resource_of(server_id)) else {
+            return Ok(None);
+        };
+        if !self.grant_is_live(&claims.gid).await? || !self.keys.is_active(&claims.kid).await? {
+            return Ok(None);
+        }
+        Ok(Some(Caller {
+            account_id: claims.acct,
+            user_id: claims.sub,
+            principal: Principal::OAuthGrant {
+                grant_id: claims.gid,
+                key_id: claims.kid,
+            },
+        }))
+    }
+
+    /// Whether a bearer value is one of this server's access tokens (not an API key or user token).
+    pub fn is_access_token(token: &str) -> bool {
+        AccessTokens::is_access_token(token)
+    }
+}
+
+impl Gateway {
+    /// The sign-in form's approval: the credential is checked by the MCP endpoint's own rules
+    /// for the requested server (owner of a private server, a user of the account for a public
+    /// one, the `users` restriction); a grant and a single-use code follow. Answers the URL to
+    /// send the browser to.
+    pub async fn approve_authorization(
+        &self,
+        request: &AuthorizeRequest,
+        headers: AuthHeaders<'_>,
+    ) -> Result<String, Error> {
+        let oauth = self.authorization();
+        let server_id = oauth
+            .server_of_resource(&request.resource)
+            .ok_or_else(|| Error::from(ApiError::not_found("No such MCP server")))?;
+        let auth = McpAuth {
+            server_id: &server_id,
+            access_token: None,
+            headers,
+        };
+        let (server, caller) = self.mcp_access(&auth).await?;
+        let key_id = match &caller.principal {
+            Principal::ApiKey { key_id } | Principal::UserToken { key_id, .. } => key_id.clone(),
+            _ => {
+                return Err(ApiError::forbidden("Sign in with an API key or a user token").into());
+            }
+        };
+        let grant = OAuthGrantRecord {
+            id: hex::encode(rand::random::<[u8; 16]>()),
+            account_id: caller.account_id.clone(),
+            user_id: caller.user_id.clone(),
+            key_id,
+            client_id: request.client_id.clone(),
+            client_name: request.client_name.clone(),
+            server_id: server.server_id.clone(),
+            scope: request.scope.clone(),
+            created_at: Utc::now(),
+            last_used_at: None,
+            revoked_at: None,
+        };
+        self.db().authorization().insert_grant(&grant).await?;
+        let code = random_secret("mac_");
+        self.db()
+            .authorization()
+            .insert_code(
+                &code,
+                &OAuthCodeRecord {
+                    grant_id: grant.id.clone(),
+                    client_id: request.client_id.clone(),
+                    redirect_uri: request.redirect_uri.clone(),
+                    code_challenge: request.code_challenge.clone(),
+                    expires_at: Utc::now() + CODE_TTL,
+                },
+            )
+            .await?;
+        self.audit().record(
+            AuditEvent::new("oauth.granted", Outcome::Ok)
+                .by(&caller)
+                .server(&server.server_id)
+                .details(json!({
+                    "grantId": grant.id,
+                    "clientId": grant.client_id,
+                    "clientName": grant.client_name,
+                })),
+        );
+        Ok(redirect_with(
+            &request.redirect_uri,
+            &[
+                ("code", Some(code.as_str())),
+                ("state", request.state.as_deref()),
+                ("iss", Some(oauth.issuer())),
+            ],
+        ))
+    }
+}
+
+/// `uri` with query parameters added (those `None` left out).
+pub fn redirect_with(uri: &str, params: &[(&str, Option<&str>)]) -> String {
+    match url::Url::parse(uri) {
+        Ok(mut u) => {
+            {
+                let mut q = u.query_pairs_mut();
+                for (k, v) in params {
+                    if let Some(v) = v {
+                        q.append_pair(k, v);
+                    }
+                }
+            }
+            u.into()
+        }
+        Err(_) => uri.to_owned(),
+    }
+}

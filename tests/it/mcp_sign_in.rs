@@ -1,0 +1,531 @@
+//! MCP clients signing in through the gateway's OAuth 2.1 authorization server, driven over
+//! HTTP exactly as docs/oauth.md describes the flow and the sign-in form's contract: discovery
+//! from a bare server URL, registration, the form, the code exchange with PKCE, tokens bound to
+//! one server, refresh rotation with reuse detection, revocation; and the clear 401s.
+
+use base64::Engine;
+use reqwest::Method;
+use serde_json::{Value, json};
+use sha2::Digest;
+
+use crate::mcp::{McpServer, post_2026};
+use crate::support::*;
+
+const REDIRECT: &str = "http://127.0.0.1:9/callback";
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk-and-some-more-entropy";
+
+fn challenge(verifier: &str) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier))
+}
+
+fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// A query parameter of a URL.
+fn param(url: &str, name: &str) -> Option<String> {
+    reqwest::Url::parse(url)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+async fn register(server: &TestServer) -> String {
+    let resp = server
+        .anonymous(Method::POST, "/oauth/register")
+        .json(&json!({"redirect_uris": [REDIRECT], "client_name": "It <b>client</b>", "application_type": "native"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201);
+    assert_eq!(resp.headers()["access-control-allow-origin"], "*");
+    let client: Value = resp.json().await.unwrap();
+    assert_eq!(client["token_endpoint_auth_method"], "none");
+    client["client_id"].as_str().unwrap().to_owned()
+}
+
+fn authorize_query(server: &TestServer, client_id: &str, server_id: &str) -> Vec<(String, String)> {
+    vec![
+        ("response_type".into(), "code".into()),
+        ("client_id".into(), client_id.into()),
+        ("redirect_uri".into(), REDIRECT.into()),
+        ("state".into(), "st-1".into()),
+        ("code_challenge".into(), challenge(VERIFIER)),
+        ("code_challenge_method".into(), "S256".into()),
+        ("resource".into(), server.url(&format!("/mcp/{server_id}"))),
+        ("scope".into(), "mcp".into()),
+    ]
+}
+
+/// The form's contract: GET the page (hidden csrf_token + cookie), POST it back with the
+/// credential and the decision. Answers the POST's status and `Location`.
+async fn sign_in(
+    server: &TestServer,
+    query: &[(String, String)],
+    credential: &str,
+    decision: &str,
+) -> (u16, Option<String>, String) {
+    let http = no_redirects();
+    let page = http
+        .get(server.url("/oauth/authorize"))
+        .query(query)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    assert_eq!(page.headers()["x-frame-options"], "DENY");
+    let cookie = page.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains("It &lt;b&gt;client&lt;/b&gt;"),
+        "the client's name, escaped"
+    );
+    let csrf = html
+        .split("name=\"csrf_token\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap()
+        .to_owned();
+    let mut form = query.to_vec();
+    form.extend([
+        ("csrf_token".into(), csrf),
+        ("credential".into(), credential.into()),
+        ("decision".into(), decision.into()),
+    ]);
+    let resp = http
+        .post(server.url("/oauth/authorize"))
+        .header("cookie", cookie)
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    let location = resp
+        .headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_owned());
+    (status, location, resp.text().await.unwrap())
+}
+
+/// Signs in with the bootstrap key and approves: the code the client gets back.
+async fn approved_code(server: &TestServer, query: &[(String, String)]) -> String {
+    let (status, location, _) = sign_in(server, query, BOOTSTRAP_KEY, "approve").await;
+    assert_eq!(status, 303);
+    param(&location.unwrap(), "code").unwrap()
+}
+
+/// A fresh grant's tokens: sign in, approve, exchange the code.
+async fn approved_tokens(
+    server: &TestServer,
+    query: &[(String, String)],
+    client_id: &str,
+) -> Value {
+    let code = approved_code(server, query).await;
+    let (status, tokens) = token(
+        server,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("client_id", client_id),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", VERIFIER),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{tokens}");
+    tokens
+}
+
+async fn token(server: &TestServer, form: &[(&str, &str)]) -> (u16, Value) {
+    let resp = server
+        .anonymous(Method::POST, "/oauth/token")
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    assert_eq!(resp.headers()["cache-control"], "no-store");
+    (status, resp.json().await.unwrap())
+}
+
+async fn tools_list(server: &TestServer, server_id: &str, access: &str) -> u16 {
+    let (status, _, _) = crate::mcp::send(
+        post_2026(
+            server,
+            &format!("/mcp/{server_id}"),
+            1,
+            "tools/list",
+            json!({}),
+        )
+        .bearer_auth(access),
+    )
+    .await;
+    status
+}
+
+#[tokio::test]
+async fn a_client_signs_in_by_url_alone() {
+    let server = TestServer::start().await;
+    let a = McpServer::create(&server, json!({"name": "Signed in"})).await;
+    let b = McpServer::create(&server, json!({"name": "Other"})).await;
+
+    // 1. Discovery from the bare URL: the 401's challenge names the resource metadata.
+    let (status, headers, body) = crate::mcp::send(post_2026(
+        &server,
+        &format!("/mcp/{}", a.server_id),
+        1,
+        "tools/list",
+        json!({}),
+    ))
+    .await;
+    assert_eq!(status, 401);
+    let challenge_header = headers["www-authenticate"].to_str().unwrap();
+    let metadata_url = server.url(&format!(
+        "/.well-known/oauth-protected-resource/mcp/{}",
+        a.server_id
+    ));
+    assert!(
+        challenge_header.contains(&format!("resource_metadata=\"{metadata_url}\"")),
+        "{challenge_header}"
+    );
+    assert!(challenge_header.contains("scope=\"mcp\""));
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Sign-in required"),
+        "{body}"
+    );
+    let prm: Value = server
+        .anonymous(
+            Method::GET,
+            &format!("/.well-known/oauth-protected-resource/mcp/{}", a.server_id),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        prm["resource"],
+        json!(server.url(&format!("/mcp/{}", a.server_id)))
+    );
+    assert_eq!(prm["authorization_servers"], json!([server.base]));
+    for path in [
+        "/.well-known/oauth-authorization-server",
+        "/.well-known/openid-configuration",
+    ] {
+        let meta: Value = server
+            .anonymous(Method::GET, path)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(meta["issuer"], json!(server.base));
+        assert_eq!(meta["code_challenge_methods_supported"], json!(["S256"]));
+        assert_eq!(meta["authorization_response_iss_parameter_supported"], true);
+        assert_eq!(meta["token_endpoint"], json!(server.url("/oauth/token")));
+    }
+
+    // 2. Registration, sign-in through the form, the code.
+    let client_id = register(&server).await;
+    let query = authorize_query(&server, &client_id, &a.server_id);
+    let (status, location, _) = sign_in(&server, &query, BOOTSTRAP_KEY, "approve").await;
+    assert_eq!(status, 303);
+    let location = location.unwrap();
+    assert!(location.starts_with(REDIRECT), "{location}");
+    assert_eq!(param(&location, "state").as_deref(), Some("st-1"));
+    assert_eq!(
+        param(&location, "iss"),
+        Some(server.base.clone()),
+        "RFC 9207"
+    );
+    let code = param(&location, "code").unwrap();
+
+    // 3. The exchange, with PKCE; the token works on this server only.
+    let exchange = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("client_id", client_id.as_str()),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", VERIFIER),
+    ];
+    let (status, tokens) = token(&server, &exchange).await;
+    assert_eq!(status, 200, "{tokens}");
+    assert_eq!(
+        (tokens["token_type"].as_str(), tokens["expires_in"].as_u64()),
+        (Some("Bearer"), Some(600))
+    );
+    let access = tokens["access_token"].as_str().unwrap().to_owned();
+    let refresh = tokens["refresh_token"].as_str().unwrap().to_owned();
+    assert_eq!(tools_list(&server, &a.server_id, &access).await, 200);
+    assert_eq!(
+        tools_list(&server, &b.server_id, &access).await,
+        401,
+        "a token for A is refused on B"
+    );
+    let (status, again) = token(&server, &exchange).await;
+    assert_eq!(
+        (status, again["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "a code is single use"
+    );
+    assert_eq!(
+        tools_list(&server, &a.server_id, &access).await,
+        401,
+        "a replayed code revokes its grant"
+    );
+
+    // 4. Refresh rotation and reuse detection, on a new grant.
+    let tokens = approved_tokens(&server, &query, &client_id).await;
+    let first_refresh = tokens["refresh_token"].as_str().unwrap().to_owned();
+    assert_ne!(first_refresh, refresh);
+    let (status, rotated) = token(
+        &server,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", &first_refresh),
+            ("client_id", &client_id),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{rotated}");
+    let access = rotated["access_token"].as_str().unwrap().to_owned();
+    assert_ne!(rotated["refresh_token"], json!(first_refresh), "rotated");
+    assert_eq!(tools_list(&server, &a.server_id, &access).await, 200);
+    let (status, reused) = token(
+        &server,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", &first_refresh),
+            ("client_id", &client_id),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (status, reused["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    assert_eq!(
+        tools_list(&server, &a.server_id, &access).await,
+        401,
+        "reuse ends the whole family"
+    );
+    let (status, _) = token(
+        &server,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", rotated["refresh_token"].as_str().unwrap()),
+            ("client_id", &client_id),
+        ],
+    )
+    .await;
+    assert_eq!(status, 400, "the newest refresh token died with its grant");
+
+    // 5. Revocation (RFC 7009) of a fresh grant's refresh token ends its access token.
+    let tokens = approved_tokens(&server, &query, &client_id).await;
+    let access = tokens["access_token"].as_str().unwrap();
+    assert_eq!(tools_list(&server, &a.server_id, access).await, 200);
+    let resp = server
+        .anonymous(Method::POST, "/oauth/revoke")
+        .form(&[("token", tokens["refresh_token"].as_str().unwrap())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(tools_list(&server, &a.server_id, access).await, 401);
+}
+
+#[tokio::test]
+async fn the_flow_refuses_what_it_must() {
+    let server = TestServer::start().await;
+    let a = McpServer::create(&server, json!({"name": "Guarded"})).await;
+    let client_id = register(&server).await;
+    let query = authorize_query(&server, &client_id, &a.server_id);
+    let http = no_redirects();
+    let authorize = |q: Vec<(String, String)>| {
+        let http = http.clone();
+        let url = server.url("/oauth/authorize");
+        async move { http.get(url).query(&q).send().await.unwrap() }
+    };
+    let with = |name: &str, value: &str| {
+        let mut q = query.clone();
+        q.retain(|(k, _)| k != name);
+        if !value.is_empty() {
+            q.push((name.to_owned(), value.to_owned()));
+        }
+        q
+    };
+    // Not the client's redirect URI, or an unknown client: an error page, never a redirect.
+    let resp = authorize(with("redirect_uri", "http://evil.example/cb")).await;
+    assert_eq!(resp.status(), 400);
+    let resp = authorize(with("client_id", "mcpc_unknown")).await;
+    assert_eq!(resp.status(), 400);
+    // A loopback redirect may change its port (RFC 8252).
+    let resp = authorize(with("redirect_uri", "http://127.0.0.1:55555/callback")).await;
+    assert_eq!(resp.status(), 200);
+    // PKCE missing or plain, another server's resource: sent back to the client.
+    for (name, value, error) in [
+        ("code_challenge", "", "invalid_request"),
+        ("code_challenge_method", "plain", "invalid_request"),
+        (
+            "resource",
+            "http://elsewhere.example/mcp/x",
+            "invalid_target",
+        ),
+        ("scope", "admin", "invalid_scope"),
+    ] {
+        let resp = authorize(with(name, value)).await;
+        assert_eq!(resp.status(), 303, "{name}={value}");
+        let location = resp.headers()["location"].to_str().unwrap().to_owned();
+        assert_eq!(
+            param(&location, "error").as_deref(),
+            Some(error),
+            "{name}={value}"
+        );
+        assert_eq!(param(&location, "state").as_deref(), Some("st-1"));
+    }
+    // The form: wrong credential shown on the page; deny goes back with access_denied.
+    let (status, _, html) = sign_in(
+        &server,
+        &query,
+        "alloy_wrong_key_0000000000000000",
+        "approve",
+    )
+    .await;
+    assert_eq!(status, 401);
+    assert!(html.contains("role=\"alert\""));
+    let (status, location, _) = sign_in(&server, &query, BOOTSTRAP_KEY, "deny").await;
+    assert_eq!(status, 303);
+    assert_eq!(
+        param(&location.unwrap(), "error").as_deref(),
+        Some("access_denied")
+    );
+    // Another user's private server cannot be granted.
+    let stranger = server.create_key("default", "mallory").await;
+    let (status, location, _) = sign_in(&server, &query, &stranger, "approve").await;
+    assert!(status == 403 || status == 404, "{status}");
+    assert!(location.is_none());
+    // CSRF: a post without the page's cookie and token is refused.
+    let mut form = query.clone();
+    form.extend([
+        ("credential".to_owned(), BOOTSTRAP_KEY.to_owned()),
+        ("decision".to_owned(), "approve".to_owned()),
+        ("csrf_token".to_owned(), "guess".to_owned()),
+    ]);
+    let resp = http
+        .post(server.url("/oauth/authorize"))
+        .header("cookie", "alloy_oauth_csrf=other")
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 403);
+    // The exchange checks the verifier and the redirect URI.
+    let code = approved_code(&server, &query).await;
+    let (status, body) = token(
+        &server,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("client_id", &client_id),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", "x".repeat(43).as_str()),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    let code = approved_code(&server, &query).await;
+    let (status, _) = token(
+        &server,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("client_id", &client_id),
+            ("redirect_uri", "http://127.0.0.1:9/other"),
+            ("code_verifier", VERIFIER),
+        ],
+    )
+    .await;
+    assert_eq!(status, 400);
+    let (status, body) = token(&server, &[("grant_type", "password")]).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("unsupported_grant_type"))
+    );
+    // Registration refuses what a public client may not have.
+    let resp = server
+        .anonymous(Method::POST, "/oauth/register")
+        .json(&json!({"redirect_uris": ["http://evil.example/cb"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+}
+
+#[tokio::test]
+async fn four_oh_ones_say_what_was_wrong() {
+    let server = TestServer::start().await;
+    let a = McpServer::create(&server, json!({"name": "Clear errors"})).await;
+    // A wrong token URL: the token, named, and no challenge that starts a sign-in.
+    let wrong = format!("/mcp/{}/mcp_token_wrongwrongwrongwrong", a.server_id);
+    let (status, headers, body) =
+        crate::mcp::send(post_2026(&server, &wrong, 1, "tools/list", json!({}))).await;
+    assert_eq!(status, 401);
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("Invalid or expired access token for server")
+            && message.contains(&a.server_id),
+        "{message}"
+    );
+    let www = headers["www-authenticate"].to_str().unwrap();
+    assert!(
+        !www.contains("resource_metadata") && !www.contains("error="),
+        "{www}"
+    );
+    // A wrong API key: said so, next to the challenge.
+    let (status, headers, body) = crate::mcp::send(
+        post_2026(
+            &server,
+            &format!("/mcp/{}", a.server_id),
+            1,
+            "tools/list",
+            json!({}),
+        )
+        .bearer_auth("alloy_wrong_key_0000000000000000"),
+    )
+    .await;
+    assert_eq!(status, 401);
+    assert_eq!(
+        body["error"]["message"],
+        json!(format!("Invalid API key for server '{}'", a.server_id))
+    );
+    let www = headers["www-authenticate"].to_str().unwrap();
+    assert!(
+        www.contains("error=\"invalid_token\"") && www.contains("resource_metadata="),
+        "{www}"
+    );
+    // No protected-resource document at the root (a token URL's client must not find one).
+    let resp = server
+        .anonymous(Method::GET, "/.well-known/oauth-protected-resource")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 404);
+}
