@@ -206,6 +206,11 @@ async fn a_client_signs_in_by_url_alone() {
             .starts_with("Sign-in required"),
         "{body}"
     );
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(
+        !message.contains("  "),
+        "one space between words: {message}"
+    );
     let prm: Value = server
         .anonymous(
             Method::GET,

@@ -3,6 +3,7 @@
 mod access;
 mod conformance;
 mod python_sdk;
+mod sdk_oauth;
 pub(crate) mod tools;
 mod transport;
 mod typescript_sdk;

@@ -153,7 +153,8 @@ fn unauthorized_or(
     let is_jwt = bearer.is_some_and(alloy_domain::ids::looks_like_jwt);
     if !presented {
         api.message = format!(
-            "Sign-in required for server '{server_id}': send an API key (Authorization: Bearer),              use the server's token URL, or sign in through the gateway (OAuth)"
+            "Sign-in required for server '{server_id}': send an API key (Authorization: Bearer), \
+             use the server's token URL, or sign in through the gateway (OAuth)"
         );
     } else if bearer.is_some() && !is_jwt && api.message == "Invalid or missing authentication" {
         api.message = format!("Invalid API key for server '{server_id}'");
