@@ -534,3 +534,108 @@ async fn four_oh_ones_say_what_was_wrong() {
         .unwrap();
     assert_eq!(resp.status(), 404);
 }
+
+#[tokio::test]
+async fn grants_are_listed_revoked_and_end_with_their_server_key_or_user() {
+    let server = TestServer::start().await;
+    let client_id = register(&server).await;
+    let a = McpServer::create(&server, json!({"name": "Granted", "isPublic": true})).await;
+    let query = authorize_query(&server, &client_id, &a.server_id);
+    let tokens = approved_tokens(&server, &query, &client_id).await;
+    let access = tokens["access_token"].as_str().unwrap().to_owned();
+
+    // Listed for the account's key, with the client's name and no token.
+    let (status, list) = send(server.request(Method::GET, "/api/oauth/grants")).await;
+    assert_eq!((status, list["count"].clone()), (200, json!(1)));
+    let grant = &list["grants"][0];
+    assert_eq!(
+        (grant["serverId"].as_str(), grant["userId"].as_str()),
+        (Some(a.server_id.as_str()), Some("default"))
+    );
+    assert_eq!(grant["clientName"], "It <b>client</b>");
+    assert!(!list.to_string().contains(&access));
+    let grant_id = grant["grantId"].as_str().unwrap().to_owned();
+    // Another account does not see it, and cannot revoke it.
+    let stranger = server.create_key("other-account", "eve").await;
+    let (_, theirs) = send(server.request_with(&stranger, Method::GET, "/api/oauth/grants")).await;
+    assert_eq!(theirs["count"], 0);
+    let steal = server.request_with(
+        &stranger,
+        Method::DELETE,
+        &format!("/api/oauth/grants/{grant_id}"),
+    );
+    assert_error(&send(steal).await, 404, "NOT_FOUND");
+    // Revoked: the client is signed out at once.
+    let (status, _) =
+        send(server.request(Method::DELETE, &format!("/api/oauth/grants/{grant_id}"))).await;
+    assert_eq!(status, 200);
+    assert_eq!(tools_list(&server, &a.server_id, &access).await, 401);
+    let (_, list) = send(server.request(Method::GET, "/api/oauth/grants")).await;
+    assert_eq!(list["count"], 0);
+
+    // A grant through a key ends when the key is revoked.
+    let (_, created) = send(
+        server
+            .request(Method::POST, "/api/keys")
+            .json(&json!({"name": "for-a-client"})),
+    )
+    .await;
+    let key = created["key"].as_str().unwrap();
+    let (status, location, _) = sign_in(&server, &query, key, "approve").await;
+    assert_eq!(status, 303);
+    let code = param(&location.unwrap(), "code").unwrap();
+    let (_, tokens) = token(
+        &server,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("client_id", &client_id),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", VERIFIER),
+        ],
+    )
+    .await;
+    let access = tokens["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(tools_list(&server, &a.server_id, &access).await, 200);
+    let (status, _) = send(server.request(
+        Method::DELETE,
+        &format!("/api/keys/{}", created["keyId"].as_str().unwrap()),
+    ))
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(tools_list(&server, &a.server_id, &access).await, 401);
+    let (status, _) = token(
+        &server,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
+            ("client_id", &client_id),
+        ],
+    )
+    .await;
+    assert_eq!(status, 400, "no refresh after the key is gone");
+
+    // A user's grant ends with the user's data; a server's grants end with the server.
+    let (_, list) = send(server.request(Method::GET, "/api/oauth/grants")).await;
+    assert_eq!(list["count"], 0);
+    let _ = approved_tokens(&server, &query, &client_id).await;
+    let (_, list) = send(server.request(Method::GET, "/api/oauth/grants")).await;
+    assert_eq!(list["count"], 1);
+    let (status, _) =
+        send(server.request(Method::DELETE, &format!("/api/servers/{}", a.server_id))).await;
+    assert_eq!(status, 200);
+    let (_, list) = send(server.request(Method::GET, "/api/oauth/grants")).await;
+    assert_eq!(list["count"], 0, "the deleted server's grants are gone");
+    let b = McpServer::create(&server, json!({"name": "Public one", "isPublic": true})).await;
+    let alice = server.create_key("default", "alice").await;
+    let query_b = authorize_query(&server, &client_id, &b.server_id);
+    let (status, location, _) = sign_in(&server, &query_b, &alice, "approve").await;
+    assert_eq!(status, 303, "a user of the account may use a public server");
+    assert!(location.is_some());
+    let (_, list) = send(server.request(Method::GET, "/api/oauth/grants")).await;
+    assert_eq!(list["grants"][0]["userId"], "alice");
+    let (status, _) = send(server.request(Method::DELETE, "/api/users/alice")).await;
+    assert_eq!(status, 200);
+    let (_, list) = send(server.request(Method::GET, "/api/oauth/grants")).await;
+    assert_eq!(list["count"], 0, "the deleted user's grants are gone");
+}

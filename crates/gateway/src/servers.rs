@@ -279,6 +279,15 @@ impl ServerService {
         if !self.db.servers().delete(server_id).await? {
             return Err(not_found(server_id));
         }
+        // MCP clients signed in to it lose their grants (their tokens already name a server
+        // that is gone; the grants listing must not show them).
+        self.db
+            .authorization()
+            .revoke_grants_where(&alloy_storage::GrantFilter {
+                server_id: Some(server_id),
+                ..Default::default()
+            })
+            .await?;
         self.changed(server_id).await;
         self.audit.record(
             AuditEvent::new("server.deleted", Outcome::Ok)

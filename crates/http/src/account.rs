@@ -1,4 +1,5 @@
-//! The caller's account: its API keys (`/api/keys…`) and its users (`/api/users`).
+//! The caller's account: its API keys (`/api/keys…`), its users (`/api/users`) and the MCP
+//! clients signed in to it (`/api/oauth/grants…`).
 
 use crate::request_body::RequestBody;
 use hyper::{Method, Request, StatusCode};
@@ -26,6 +27,18 @@ pub async fn handle(
             (Route::Key(id), &Method::DELETE) => {
                 respond::json(StatusCode::OK, &keys.revoke(caller, &id).await?)
             }
+            (Route::OAuthGrants, _) => respond::json(
+                StatusCode::OK,
+                &state.gateway.authorization().list_grants(caller).await?,
+            ),
+            (Route::OAuthGrant(id), &Method::DELETE) => respond::json(
+                StatusCode::OK,
+                &state
+                    .gateway
+                    .authorization()
+                    .revoke_grant_of(caller, &id)
+                    .await?,
+            ),
             (Route::Users, _) => {
                 respond::json(StatusCode::OK, &state.gateway.account_users(caller).await?)
             }

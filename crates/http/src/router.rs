@@ -72,6 +72,10 @@ pub enum Route {
         /// The OpenID discovery path.
         openid: bool,
     },
+    /// `/api/oauth/grants` (MCP clients signed in to the caller's account)
+    OAuthGrants,
+    /// `/api/oauth/grants/:grantId`
+    OAuthGrant(String),
     /// `/oauth/register` (RFC 7591)
     OAuthRegister,
     /// `/oauth/authorize` (the sign-in page and its form)
@@ -110,6 +114,8 @@ impl Route {
             [".well-known", "openid-configuration"] => {
                 Some(Route::AuthorizationServerMetadata { openid: true })
             }
+            ["api", "oauth", "grants"] => Some(Route::OAuthGrants),
+            ["api", "oauth", "grants", id] if !id.is_empty() => decode(id).map(Route::OAuthGrant),
             ["oauth", "register"] => Some(Route::OAuthRegister),
             ["oauth", "authorize"] => Some(Route::OAuthAuthorize),
             ["oauth", "token"] => Some(Route::OAuthToken),
@@ -208,6 +214,8 @@ impl Route {
             Route::ConsoleSession => "GET, POST, DELETE",
             Route::ProtectedResource(_) | Route::AuthorizationServerMetadata { .. } => "GET, HEAD",
             Route::OAuthAuthorize => "GET, POST",
+            Route::OAuthGrants => "GET",
+            Route::OAuthGrant(_) => "DELETE",
             Route::OAuthRegister | Route::OAuthToken | Route::OAuthRevoke => "POST",
             Route::Mcp { .. } => "POST, DELETE",
         }
@@ -251,6 +259,8 @@ impl Route {
             Route::AuthorizationServerMetadata { openid: true } => {
                 "/.well-known/openid-configuration"
             }
+            Route::OAuthGrants => "/api/oauth/grants",
+            Route::OAuthGrant(_) => "/api/oauth/grants/{grantId}",
             Route::OAuthRegister => "/oauth/register",
             Route::OAuthAuthorize => "/oauth/authorize",
             Route::OAuthToken => "/oauth/token",
@@ -302,6 +312,8 @@ impl Route {
             Route::ProtectedResource(id()),
             Route::AuthorizationServerMetadata { openid: false },
             Route::AuthorizationServerMetadata { openid: true },
+            Route::OAuthGrants,
+            Route::OAuthGrant(id()),
             Route::OAuthRegister,
             Route::OAuthAuthorize,
             Route::OAuthToken,
@@ -351,6 +363,8 @@ impl Route {
                 | Route::ConsoleAsset(_)
                 | Route::ProtectedResource(_)
                 | Route::AuthorizationServerMetadata { .. }
+                | Route::OAuthGrants
+                | Route::OAuthGrant(_)
                 | Route::OAuthRegister
                 | Route::OAuthAuthorize
                 | Route::OAuthToken

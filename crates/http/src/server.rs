@@ -267,7 +267,7 @@ async fn dispatch(
         Route::Servers | Route::Server(_) | Route::RotateToken(_) | Route::UserToken(_) => {
             management::handle(state, ctx, route, req).await
         }
-        Route::Keys | Route::Key(_) | Route::Users => {
+        Route::Keys | Route::Key(_) | Route::Users | Route::OAuthGrants | Route::OAuthGrant(_) => {
             crate::account::handle(state, ctx, route, req).await
         }
         Route::Connectors

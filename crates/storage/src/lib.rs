@@ -24,8 +24,8 @@ pub use repo::accounts::{AccountRecord, AccountRepository, AccountUser};
 pub use repo::api_keys::{ApiKeyRecord, ApiKeyRepository, NewApiKey};
 pub use repo::audit::{AuditEventRecord, AuditFilter, AuditRepository, ROWS_PER_STATEMENT};
 pub use repo::authorization::{
-    AuthorizationRepository, CodeUse, OAuthClientRecord, OAuthCodeRecord, OAuthGrantRecord,
-    RefreshUse,
+    AuthorizationRepository, CodeUse, GrantFilter, OAuthClientRecord, OAuthCodeRecord,
+    OAuthGrantRecord, RefreshUse,
 };
 pub use repo::catalog::{CatalogListing, CatalogRepository, NewCatalogConnector};
 pub use repo::console_sessions::{ConsoleSessionRecord, ConsoleSessionRepository};

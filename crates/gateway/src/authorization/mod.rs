@@ -8,6 +8,7 @@
 //! that server; revoking the key or the grant ends it.
 
 mod access_tokens;
+mod grants;
 mod request;
 mod token_endpoint;
 

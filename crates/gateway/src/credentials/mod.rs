@@ -469,6 +469,12 @@ impl CredentialService {
         db.oauth_states()
             .delete_all_of_user(&caller.account_id, user_id)
             .await?;
+        db.authorization()
+            .revoke_grants_where(&alloy_storage::GrantFilter {
+                user: Some((&caller.account_id, user_id)),
+                ..Default::default()
+            })
+            .await?;
         let mut servers = 0u64;
         loop {
             let (page, _) = db

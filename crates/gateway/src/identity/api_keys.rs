@@ -283,6 +283,14 @@ impl ApiKeyService {
         if found {
             // Console sessions signed in with the key (or its user tokens) end with it.
             self.db.console_sessions().end_for_key(key_id).await?;
+            // So do the MCP clients signed in with it.
+            self.db
+                .authorization()
+                .revoke_grants_where(&alloy_storage::GrantFilter {
+                    key_id: Some(key_id),
+                    ..Default::default()
+                })
+                .await?;
             self.announcer
                 .announce(Change::Key(key_id.to_owned()))
                 .await;

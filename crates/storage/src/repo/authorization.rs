@@ -11,6 +11,18 @@ use sea_orm::{
 use crate::entity::{oauth_client, oauth_code, oauth_grant, oauth_refresh_token};
 use crate::error::Error;
 
+/// Which grants [`AuthorizationRepository::revoke_grants_where`] revokes (all given filters
+/// must hold; at least one should be given).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct GrantFilter<'a> {
+    /// Grants for this server.
+    pub server_id: Option<&'a str>,
+    /// Grants behind this API key.
+    pub key_id: Option<&'a str>,
+    /// Grants of this (account, user).
+    pub user: Option<(&'a str, &'a str)>,
+}
+
 /// A registered client.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OAuthClientRecord {
@@ -226,20 +238,29 @@ impl AuthorizationRepository {
         Ok(res.rows_affected > 0)
     }
 
-    /// The IDs of the live grants of a server or of a key (which end with it).
-    pub async fn live_grants_of(
+    /// Revokes the live grants that match every given filter (a deleted server's, a revoked
+    /// key's, a deleted user's); answers their IDs.
+    pub async fn revoke_grants_where(
         &self,
-        server_id: Option<&str>,
-        key_id: Option<&str>,
+        filter: &GrantFilter<'_>,
     ) -> Result<Vec<String>, Error> {
         let mut q = oauth_grant::Entity::find().filter(oauth_grant::Column::RevokedAt.is_null());
-        if let Some(s) = server_id {
+        if let Some(s) = filter.server_id {
             q = q.filter(oauth_grant::Column::ServerId.eq(s));
         }
-        if let Some(k) = key_id {
+        if let Some(k) = filter.key_id {
             q = q.filter(oauth_grant::Column::KeyId.eq(k));
         }
-        Ok(q.all(&self.conn).await?.into_iter().map(|g| g.id).collect())
+        if let Some((account, user)) = filter.user {
+            q = q
+                .filter(oauth_grant::Column::AccountId.eq(account))
+                .filter(oauth_grant::Column::UserKey.eq(super::user_key(user)));
+        }
+        let ids: Vec<String> = q.all(&self.conn).await?.into_iter().map(|g| g.id).collect();
+        for id in &ids {
+            self.revoke_grant(id).await?;
+        }
+        Ok(ids)
     }
 
     /// Stores an authorization code under its digest.
