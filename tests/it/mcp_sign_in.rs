@@ -639,3 +639,142 @@ async fn grants_are_listed_revoked_and_end_with_their_server_key_or_user() {
     let (_, list) = send(server.request(Method::GET, "/api/oauth/grants")).await;
     assert_eq!(list["count"], 0, "the deleted user's grants are gone");
 }
+
+#[tokio::test]
+async fn sign_in_links_sign_one_user_in_once() {
+    let server = TestServer::start().await;
+    let client_id = register(&server).await;
+    let public = McpServer::create(&server, json!({"name": "Shared", "isPublic": true})).await;
+    let query = authorize_query(&server, &client_id, &public.server_id);
+    let mint = |user: &str, body: Value| {
+        send(
+            server
+                .request(Method::POST, &format!("/api/users/{user}/sign-in-links"))
+                .json(&body),
+        )
+    };
+
+    // Minted by the operator's key for its end user; a URL, minutes long.
+    let (status, link) = mint("alice", json!({"expiresInSeconds": 300})).await;
+    assert_eq!(status, 201, "{link}");
+    let url = link["url"].as_str().unwrap().to_owned();
+    assert!(url.starts_with(&server.url("/oauth/sign-in/asl_")), "{url}");
+    assert_timestamp(link["expiresAt"].as_str().unwrap());
+    let secret = url.rsplit('/').next().unwrap().to_owned();
+    let (status, _) = mint("alice", json!({"expiresInSeconds": 30})).await;
+    assert_eq!(status, 400);
+    let (_, issued) = send(
+        server
+            .request(Method::POST, "/api/users/alice/token")
+            .json(&json!({})),
+    )
+    .await;
+    let by_token = server
+        .request_with(
+            issued["token"].as_str().unwrap(),
+            Method::POST,
+            "/api/users/alice/sign-in-links",
+        )
+        .json(&json!({}));
+    assert_error(&send(by_token).await, 403, "FORBIDDEN");
+
+    // Headless: the link's secret is the form's credential; it signs in as alice, once.
+    let (status, location, _) = sign_in(&server, &query, &secret, "approve").await;
+    assert_eq!(status, 303);
+    assert!(param(&location.unwrap(), "code").is_some());
+    let (_, grants) = send(server.request(Method::GET, "/api/oauth/grants")).await;
+    assert_eq!(grants["grants"][0]["userId"], "alice");
+    let (status, location, html) = sign_in(&server, &query, &secret, "approve").await;
+    assert_eq!(status, 401, "a replayed link");
+    assert!(location.is_none());
+    assert!(html.contains("already used"), "{html}");
+
+    // In a browser: opening the link leaves a cookie the sign-in page recognises.
+    let (_, link) = mint("bob", json!({})).await;
+    let http = no_redirects();
+    let opened = http
+        .get(link["url"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(opened.status(), 200);
+    let link_cookie = opened.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(
+        link_cookie.contains("HttpOnly") && link_cookie.contains("SameSite=Lax"),
+        "{link_cookie}"
+    );
+    let link_cookie = link_cookie.split(';').next().unwrap().to_owned();
+    let page = http
+        .get(server.url("/oauth/authorize"))
+        .query(&query)
+        .header("cookie", &link_cookie)
+        .send()
+        .await
+        .unwrap();
+    let csrf_cookie = page.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Signed in as <strong>bob</strong>"), "{html}");
+    let csrf = html
+        .split("name=\"csrf_token\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let mut form = query.clone();
+    form.extend([
+        ("csrf_token".to_owned(), csrf),
+        ("credential".to_owned(), String::new()),
+        ("decision".to_owned(), "approve".to_owned()),
+    ]);
+    let approved = http
+        .post(server.url("/oauth/authorize"))
+        .header("cookie", format!("{csrf_cookie}; {link_cookie}"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(approved.status(), 303);
+    let (_, grants) = send(server.request(Method::GET, "/api/oauth/grants")).await;
+    assert_eq!(grants["grants"][0]["userId"], "bob");
+    let again = http
+        .get(link["url"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        again.status(),
+        400,
+        "spent links are refused when opened again"
+    );
+
+    // Expired links are refused, and unknown ones.
+    let (_, link) = mint("carol", json!({"expiresInSeconds": 60})).await;
+    let secret = link["url"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    crate::mcp::sqlite_execute(
+        &server.data_dir.join("alloy.db"),
+        "UPDATE oauth_sign_in_links SET expires_at='2000-01-01T00:00:00+00:00' WHERE used_at IS NULL",
+    );
+    let (status, _, html) = sign_in(&server, &query, &secret, "approve").await;
+    assert_eq!(status, 401);
+    assert!(html.contains("expired"), "{html}");
+    let unknown = http
+        .get(server.url("/oauth/sign-in/asl_unknownunknownunknownunknown"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 400);
+}

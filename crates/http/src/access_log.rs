@@ -42,6 +42,7 @@ fn shaped_like_secret(segment: &str) -> bool {
     let lower = segment.to_ascii_lowercase();
     if lower.contains(ACCESS_TOKEN_PREFIX)
         || lower.starts_with(API_KEY_PREFIX)
+        || lower.starts_with(alloy_gateway::authorization::LINK_PREFIX)
         || looks_like_jwt(segment)
     {
         return true;
@@ -64,6 +65,14 @@ mod tests {
 
     const TOKEN: &str = "mcp_token_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789abcd";
     const JWT: &str = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1c2VyLTEifQ.c2lnbmF0dXJlX2J5dGVz";
+
+    #[test]
+    fn masks_sign_in_links() {
+        assert_eq!(
+            loggable_path("/oauth/sign-in/asl_abcdefghijklmnopqrstuvwxyz0123456789-_abc"),
+            "/oauth/sign-in/[token]"
+        );
+    }
 
     #[test]
     fn masks_tokens_in_token_urls() {

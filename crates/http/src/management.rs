@@ -68,12 +68,58 @@ async fn serve(
                 &servers.rotate_token(caller, &id, &body).await?,
             )
         }
+        (Route::SignInLinks(user_id), &Method::POST) => {
+            let body = api_request::optional_json_body(state, &parts, body).await?;
+            mint_sign_in_link(state, caller, &user_id, &body).await?
+        }
         (Route::UserToken(user_id), &Method::POST) => {
             let body = api_request::optional_json_body(state, &parts, body).await?;
             issue_user_token(state, caller, &user_id, &body)?
         }
         (route, _) => respond::method_not_allowed(route.allowed()),
     })
+}
+
+/// Shortest and longest sign-in link lifetime a request may ask for (minutes, not hours: the
+/// link is a bearer credential until used).
+const SIGN_IN_LINK_TTL_SECS: std::ops::RangeInclusive<i64> = 60..=3600;
+
+/// `POST /api/users/:userId/sign-in-links`: a one-time link that signs the user in to the MCP
+/// sign-in page (docs/oauth.md). Only an API key may mint one.
+async fn mint_sign_in_link(
+    state: &AppState,
+    caller: &Caller,
+    user_id: &str,
+    body: &Value,
+) -> Result<HttpResponse, alloy_gateway::Error> {
+    let obj = coerce::body_object(body)?;
+    let ttl = match coerce::integer(obj, "expiresInSeconds")? {
+        None => Duration::from_secs(600),
+        Some(s) => {
+            if let Some(e) = alloy_domain::validation::out_of_range(
+                "expiresInSeconds",
+                s,
+                &SIGN_IN_LINK_TTL_SECS,
+                "expiresInSeconds must be between 60 and 3600",
+            ) {
+                return Err(e.into());
+            }
+            Duration::from_secs(s.unsigned_abs())
+        }
+    };
+    let (url, expires_at) = state
+        .gateway
+        .authorization()
+        .mint_link(caller, user_id, ttl)
+        .await?;
+    Ok(respond::json(
+        StatusCode::CREATED,
+        &json!({
+            "url": url,
+            "expiresAt": alloy_gateway::servers::timestamp(expires_at),
+            "userId": user_id,
+        }),
+    ))
 }
 
 /// `POST /api/users/:userId/token`: a user token for one user of the caller's account. Only an

@@ -76,6 +76,10 @@ pub enum Route {
     OAuthGrants,
     /// `/api/oauth/grants/:grantId`
     OAuthGrant(String),
+    /// `/api/users/:userId/sign-in-links` (one-time links to the OAuth sign-in page)
+    SignInLinks(String),
+    /// `/oauth/sign-in/:link` (opening a sign-in link)
+    OAuthSignInLink(String),
     /// `/oauth/register` (RFC 7591)
     OAuthRegister,
     /// `/oauth/authorize` (the sign-in page and its form)
@@ -116,6 +120,12 @@ impl Route {
             }
             ["api", "oauth", "grants"] => Some(Route::OAuthGrants),
             ["api", "oauth", "grants", id] if !id.is_empty() => decode(id).map(Route::OAuthGrant),
+            ["api", "users", user, "sign-in-links"] if !user.is_empty() => {
+                decode(user).map(Route::SignInLinks)
+            }
+            ["oauth", "sign-in", link] if !link.is_empty() => {
+                decode(link).map(Route::OAuthSignInLink)
+            }
             ["oauth", "register"] => Some(Route::OAuthRegister),
             ["oauth", "authorize"] => Some(Route::OAuthAuthorize),
             ["oauth", "token"] => Some(Route::OAuthToken),
@@ -214,7 +224,8 @@ impl Route {
             Route::ConsoleSession => "GET, POST, DELETE",
             Route::ProtectedResource(_) | Route::AuthorizationServerMetadata { .. } => "GET, HEAD",
             Route::OAuthAuthorize => "GET, POST",
-            Route::OAuthGrants => "GET",
+            Route::OAuthGrants | Route::OAuthSignInLink(_) => "GET",
+            Route::SignInLinks(_) => "POST",
             Route::OAuthGrant(_) => "DELETE",
             Route::OAuthRegister | Route::OAuthToken | Route::OAuthRevoke => "POST",
             Route::Mcp { .. } => "POST, DELETE",
@@ -261,6 +272,8 @@ impl Route {
             }
             Route::OAuthGrants => "/api/oauth/grants",
             Route::OAuthGrant(_) => "/api/oauth/grants/{grantId}",
+            Route::SignInLinks(_) => "/api/users/{userId}/sign-in-links",
+            Route::OAuthSignInLink(_) => "/oauth/sign-in/{link}",
             Route::OAuthRegister => "/oauth/register",
             Route::OAuthAuthorize => "/oauth/authorize",
             Route::OAuthToken => "/oauth/token",
@@ -314,6 +327,8 @@ impl Route {
             Route::AuthorizationServerMetadata { openid: true },
             Route::OAuthGrants,
             Route::OAuthGrant(id()),
+            Route::SignInLinks(id()),
+            Route::OAuthSignInLink(id()),
             Route::OAuthRegister,
             Route::OAuthAuthorize,
             Route::OAuthToken,
@@ -365,6 +380,8 @@ impl Route {
                 | Route::AuthorizationServerMetadata { .. }
                 | Route::OAuthGrants
                 | Route::OAuthGrant(_)
+                | Route::SignInLinks(_)
+                | Route::OAuthSignInLink(_)
                 | Route::OAuthRegister
                 | Route::OAuthAuthorize
                 | Route::OAuthToken

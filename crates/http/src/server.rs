@@ -264,9 +264,11 @@ async fn dispatch(
         | Route::OAuthApps
         | Route::OAuthApp(_)
         | Route::OAuthCallback => credentials::handle(state, ctx, route, req).await,
-        Route::Servers | Route::Server(_) | Route::RotateToken(_) | Route::UserToken(_) => {
-            management::handle(state, ctx, route, req).await
-        }
+        Route::Servers
+        | Route::Server(_)
+        | Route::RotateToken(_)
+        | Route::UserToken(_)
+        | Route::SignInLinks(_) => management::handle(state, ctx, route, req).await,
         Route::Keys | Route::Key(_) | Route::Users | Route::OAuthGrants | Route::OAuthGrant(_) => {
             crate::account::handle(state, ctx, route, req).await
         }
@@ -278,6 +280,7 @@ async fn dispatch(
         Route::ProtectedResource(_)
         | Route::AuthorizationServerMetadata { .. }
         | Route::OAuthRegister
+        | Route::OAuthSignInLink(_)
         | Route::OAuthAuthorize
         | Route::OAuthToken
         | Route::OAuthRevoke => crate::authorization::handle(state, ctx, route, req).await,

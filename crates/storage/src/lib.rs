@@ -25,7 +25,7 @@ pub use repo::api_keys::{ApiKeyRecord, ApiKeyRepository, NewApiKey};
 pub use repo::audit::{AuditEventRecord, AuditFilter, AuditRepository, ROWS_PER_STATEMENT};
 pub use repo::authorization::{
     AuthorizationRepository, CodeUse, GrantFilter, OAuthClientRecord, OAuthCodeRecord,
-    OAuthGrantRecord, RefreshUse,
+    OAuthGrantRecord, RefreshUse, SignInLinkRecord,
 };
 pub use repo::catalog::{CatalogListing, CatalogRepository, NewCatalogConnector};
 pub use repo::console_sessions::{ConsoleSessionRecord, ConsoleSessionRepository};

@@ -10,6 +10,7 @@
 mod access_tokens;
 mod grants;
 mod request;
+mod sign_in_links;
 mod token_endpoint;
 
 use std::sync::Arc;
@@ -24,6 +25,7 @@ use serde_json::{Value, json};
 
 pub use access_tokens::AccessClaims;
 pub use request::{AuthorizeError, AuthorizeParameters, AuthorizeRequest, SCOPE, redirect_matches};
+pub use sign_in_links::{LINK_PREFIX, LinkRefusal};
 
 use crate::Gateway;
 use crate::audit::{AuditEvent, AuditWriter, Outcome};
@@ -381,6 +383,14 @@ impl AuthorizationServer {
     }
 }
 
+/// Who approves on the sign-in page.
+pub enum SignIn<'a> {
+    /// An API key or user token (with `x-alloy-userid`'s rule for the chosen user).
+    Credential(AuthHeaders<'a>),
+    /// A one-time sign-in link's secret.
+    Link(&'a str),
+}
+
 impl Gateway {
     /// The sign-in form's approval: the credential is checked by the MCP endpoint's own rules
     /// for the requested server (owner of a private server, a user of the account for a public
@@ -389,18 +399,26 @@ impl Gateway {
     pub async fn approve_authorization(
         &self,
         request: &AuthorizeRequest,
-        headers: AuthHeaders<'_>,
+        sign_in: SignIn<'_>,
     ) -> Result<String, Error> {
         let oauth = self.authorization();
         let server_id = oauth
             .server_of_resource(&request.resource)
             .ok_or_else(|| Error::from(ApiError::not_found("No such MCP server")))?;
-        let auth = McpAuth {
-            server_id: &server_id,
-            access_token: None,
-            headers,
+        let (server, caller) = match sign_in {
+            SignIn::Credential(headers) => {
+                let auth = McpAuth {
+                    server_id: &server_id,
+                    access_token: None,
+                    headers,
+                };
+                self.mcp_access(&auth).await?
+            }
+            SignIn::Link(secret) => {
+                let caller = oauth.spend_link(secret).await?;
+                self.serve_caller(&server_id, caller).await?
+            }
         };
-        let (server, caller) = self.mcp_access(&auth).await?;
         let key_id = match &caller.principal {
             Principal::ApiKey { key_id } | Principal::UserToken { key_id, .. } => key_id.clone(),
             _ => {

@@ -201,13 +201,19 @@ impl Gateway {
                 })?,
             None => self.authenticator().authenticate(&auth.headers).await?,
         };
-        let not_found = || -> Error {
-            ApiError::not_found(format!("Server '{}' not found", auth.server_id)).into()
-        };
-        let server = self
-            .server_by_id(auth.server_id)
-            .await?
-            .ok_or_else(not_found)?;
+        self.serve_caller(auth.server_id, caller).await
+    }
+
+    /// The server `server_id` for an authenticated caller, under the visibility and `users`
+    /// rules: another account's server, or another user's private one, does not exist (404).
+    pub(crate) async fn serve_caller(
+        &self,
+        server_id: &str,
+        caller: Caller,
+    ) -> Result<(Arc<ServerRecord>, Caller), Error> {
+        let not_found =
+            || -> Error { ApiError::not_found(format!("Server '{}' not found", server_id)).into() };
+        let server = self.server_by_id(server_id).await?.ok_or_else(not_found)?;
         if server.account_id != caller.account_id {
             return Err(not_found());
         }

@@ -34,6 +34,7 @@ pub async fn handle(
             respond::json(StatusCode::OK, &oauth.metadata())
         }
         Route::OAuthAuthorize => return sign_in::handle(state, ctx, req).await,
+        Route::OAuthSignInLink(secret) => return sign_in::open_link(state, &secret).await,
         Route::OAuthRegister => match json_body(state, req).await {
             Ok(body) => match oauth.register(&body).await {
                 Ok(client) => respond::json(StatusCode::CREATED, &client),

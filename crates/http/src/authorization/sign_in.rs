@@ -11,7 +11,7 @@
 
 use alloy_gateway::AuthHeaders;
 use alloy_gateway::authorization::{
-    AuthorizeError, AuthorizeParameters, AuthorizeRequest, redirect_with,
+    AuthorizeError, AuthorizeParameters, AuthorizeRequest, LINK_PREFIX, SignIn, redirect_with,
 };
 use hyper::header::{self, HeaderValue};
 use hyper::{Method, Request, StatusCode};
@@ -24,6 +24,10 @@ use crate::server::{AppState, RequestContext};
 
 /// The double-submit cookie of the form.
 const CSRF_COOKIE: &str = "alloy_oauth_csrf";
+/// The cookie an opened sign-in link leaves, so that the sign-in page (opened next by the MCP
+/// client) can approve as its user without a key. `SameSite=Lax`: the browser arrives at the
+/// sign-in page by a top-level navigation from the client.
+const LINK_COOKIE: &str = "alloy_oauth_link";
 
 /// Serves `GET` (the page) and `POST` (the form) of `/oauth/authorize`.
 pub async fn handle(
@@ -37,14 +41,67 @@ pub async fn handle(
     let pairs = query_pairs(req.uri().query());
     let params =
         AuthorizeParameters::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let linked = linked_user(state, req.headers()).await;
     match state.gateway.authorization().check_request(&params).await {
-        Ok(request) => form_page(&params, &request, StatusCode::OK, None, None),
+        Ok(request) => form_page(
+            &params,
+            &request,
+            StatusCode::OK,
+            None,
+            None,
+            linked.as_deref(),
+        ),
         Err(e) => refusal(state, e),
     }
 }
 
+/// The user a sign-in link cookie of this browser would sign in, if it is still good.
+async fn linked_user(state: &AppState, headers: &hyper::HeaderMap) -> Option<String> {
+    let secret = cookie(headers, LINK_COOKIE)?;
+    match state.gateway.authorization().peek_link(secret).await {
+        Ok(Ok(user)) => Some(user),
+        _ => None,
+    }
+}
+
+/// `GET /oauth/sign-in/:link`: checks the link (without spending it) and leaves it in a cookie
+/// for the sign-in page; the first approval spends it.
+pub async fn open_link(state: &AppState, secret: &str) -> HttpResponse {
+    match state.gateway.authorization().peek_link(secret).await {
+        Ok(Ok(user)) => {
+            let message = format!(
+                "Signed in as {user}. Go back to your MCP client and connect: the gateway's \
+                 sign-in page will let you approve it without a key. This link works once."
+            );
+            let mut resp = page(StatusCode::OK, "You are signed in", &message, None);
+            if let Ok(v) = HeaderValue::from_str(&format!(
+                "{LINK_COOKIE}={secret}; Path=/oauth; Max-Age=900; HttpOnly; SameSite=Lax"
+            )) {
+                resp.headers_mut().insert(header::SET_COOKIE, v);
+            }
+            resp
+        }
+        Ok(Err(refused)) => page(
+            StatusCode::BAD_REQUEST,
+            "Sign-in link refused",
+            refused.message(),
+            None,
+        ),
+        Err(e) => {
+            tracing::error!(error = %e, "reading a sign-in link failed");
+            page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Sign-in unavailable",
+                "Try again in a moment.",
+                None,
+            )
+        }
+    }
+}
+
 async fn post(state: &AppState, ctx: &RequestContext, req: Request<RequestBody>) -> HttpResponse {
-    let cookie = cookie(req.headers()).map(str::to_owned);
+    let csrf_cookie = cookie(req.headers(), CSRF_COOKIE).map(str::to_owned);
+    let link_cookie = cookie(req.headers(), LINK_COOKIE).map(str::to_owned);
     let pairs = match super::form(state, req).await {
         Ok(p) => p,
         Err(e) => {
@@ -62,7 +119,7 @@ async fn post(state: &AppState, ctx: &RequestContext, req: Request<RequestBody>)
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
     };
-    let csrf_ok = match (cookie.as_deref(), field("csrf_token")) {
+    let csrf_ok = match (csrf_cookie.as_deref(), field("csrf_token")) {
         (Some(c), Some(f)) => !c.is_empty() && bool::from(c.as_bytes().ct_eq(f.as_bytes())),
         _ => false,
     };
@@ -93,23 +150,29 @@ async fn post(state: &AppState, ctx: &RequestContext, req: Request<RequestBody>)
         ));
     }
     let credential = field("credential").map(str::trim).unwrap_or("");
-    if credential.is_empty() {
+    let user_id = field("user_id").map(str::trim).filter(|u| !u.is_empty());
+    let bearer = format!("Bearer {credential}");
+    let sign_in = if credential.starts_with(LINK_PREFIX) {
+        SignIn::Link(credential)
+    } else if !credential.is_empty() {
+        SignIn::Credential(AuthHeaders {
+            authorization: Some(&bearer),
+            user_id,
+            user_token: None,
+        })
+    } else if let Some(link) = link_cookie.as_deref() {
+        SignIn::Link(link)
+    } else {
         return form_page(
             &params,
             &request,
             StatusCode::UNAUTHORIZED,
             Some("Paste an API key or a user token."),
             None,
+            None,
         );
-    }
-    let bearer = format!("Bearer {credential}");
-    let user_id = field("user_id").map(str::trim).filter(|u| !u.is_empty());
-    let headers = AuthHeaders {
-        authorization: Some(&bearer),
-        user_id,
-        user_token: None,
     };
-    match state.gateway.approve_authorization(&request, headers).await {
+    match state.gateway.approve_authorization(&request, sign_in).await {
         Ok(url) => see_other(&url),
         Err(e) => {
             let api = e.to_api_error();
@@ -120,7 +183,7 @@ async fn post(state: &AppState, ctx: &RequestContext, req: Request<RequestBody>)
             }
             let status =
                 StatusCode::from_u16(api.http_status()).unwrap_or(StatusCode::UNAUTHORIZED);
-            form_page(&params, &request, status, Some(&api.message), user_id)
+            form_page(&params, &request, status, Some(&api.message), user_id, None)
         }
     }
 }
@@ -163,15 +226,16 @@ fn see_other(location: &str) -> HttpResponse {
     resp
 }
 
-fn cookie(headers: &hyper::HeaderMap) -> Option<&str> {
+fn cookie<'a>(headers: &'a hyper::HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|p| p.trim().split_once('='))
-        .find(|(n, _)| *n == CSRF_COOKIE)
+        .find(|(n, _)| *n == name)
         .map(|(_, v)| v.trim())
+        .filter(|v| !v.is_empty())
 }
 
 /// Text for HTML: every character that could end a text node or an attribute is escaped.
@@ -206,6 +270,7 @@ fn form_page(
     status: StatusCode,
     error: Option<&str>,
     user_id: Option<&str>,
+    linked: Option<&str>,
 ) -> HttpResponse {
     let csrf = hex::encode(rand::random::<[u8; 24]>());
     let hidden: String = params
@@ -222,15 +287,28 @@ fn form_page(
     let error_html = error.map_or(String::new(), |e| {
         format!("<p class=\"error\" role=\"alert\">{}</p>", escape(e))
     });
+    // A sign-in link opened in this browser: approving needs no key (the field stays, for
+    // signing in as someone else).
+    let (linked_html, required) = match linked {
+        Some(user) => (
+            format!(
+                "<p class=\"linked\">Signed in as <strong>{}</strong> by a sign-in link: \
+                 approve, or paste a key to sign in as someone else.</p>",
+                escape(user)
+            ),
+            "",
+        ),
+        None => (String::new(), " required"),
+    };
     let body = format!(
         "<h1>Sign in to connect {client}</h1>\n\
          <p><strong>{client}</strong> <span class=\"muted\">({client_id})</span> asks to use the MCP server \
          <code>{resource}</code> as you. It will act within that server's restrictions, and you can revoke its access at any time.</p>\n\
-         {error_html}\n\
+         {error_html}{linked_html}\n\
          <form method=\"post\" action=\"/oauth/authorize\">\n{hidden}\
          <input type=\"hidden\" name=\"csrf_token\" value=\"{csrf}\">\n\
          <label for=\"credential\">API key or user token</label>\n\
-         <input id=\"credential\" name=\"credential\" type=\"password\" autocomplete=\"off\" required autofocus>\n\
+         <input id=\"credential\" name=\"credential\" type=\"password\" autocomplete=\"off\"{required} autofocus>\n\
          <label for=\"user_id\">Act as user <span class=\"muted\">(optional; an API key may choose a user of its account)</span></label>\n\
          <input id=\"user_id\" name=\"user_id\" type=\"text\" value=\"{user}\" autocomplete=\"off\">\n\
          <div class=\"actions\"><button type=\"submit\" name=\"decision\" value=\"approve\">Approve</button>\n\

@@ -12,5 +12,6 @@ pub mod oauth_client;
 pub mod oauth_code;
 pub mod oauth_grant;
 pub mod oauth_refresh_token;
+pub mod oauth_sign_in_link;
 pub mod oauth_state;
 pub mod server;

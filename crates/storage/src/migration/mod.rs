@@ -11,6 +11,7 @@ mod m0006_audit_rowid;
 mod m0007_require_user_token;
 mod m0008_console_sessions;
 mod m0009_oauth_server;
+mod m0010_sign_in_links;
 
 /// All migrations of the project.
 pub struct Migrator;
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0007_require_user_token::Migration),
             Box::new(m0008_console_sessions::Migration),
             Box::new(m0009_oauth_server::Migration),
+            Box::new(m0010_sign_in_links::Migration),
         ]
     }
 }

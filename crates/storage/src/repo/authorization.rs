@@ -8,7 +8,9 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
 };
 
-use crate::entity::{oauth_client, oauth_code, oauth_grant, oauth_refresh_token};
+use crate::entity::{
+    oauth_client, oauth_code, oauth_grant, oauth_refresh_token, oauth_sign_in_link,
+};
 use crate::error::Error;
 
 /// Which grants [`AuthorizationRepository::revoke_grants_where`] revokes (all given filters
@@ -78,6 +80,33 @@ pub struct OAuthCodeRecord {
     pub code_challenge: String,
     /// Expiry.
     pub expires_at: DateTime<Utc>,
+}
+
+/// A one-time sign-in link as stored (found by its secret, which is not).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignInLinkRecord {
+    /// The account.
+    pub account_id: String,
+    /// The user it signs in.
+    pub user_id: String,
+    /// The API key that minted it.
+    pub key_id: String,
+    /// Expiry.
+    pub expires_at: DateTime<Utc>,
+    /// When it was used.
+    pub used_at: Option<DateTime<Utc>>,
+}
+
+impl From<oauth_sign_in_link::Model> for SignInLinkRecord {
+    fn from(m: oauth_sign_in_link::Model) -> Self {
+        SignInLinkRecord {
+            account_id: m.account_id,
+            user_id: m.user_id,
+            key_id: m.key_id,
+            expires_at: m.expires_at,
+            used_at: m.used_at,
+        }
+    }
 }
 
 /// What presenting an authorization code found.
@@ -371,5 +400,51 @@ impl AuthorizationRepository {
         } else {
             RefreshUse::Reused(m.grant_id)
         })
+    }
+
+    /// Stores a sign-in link under the digest of its secret.
+    pub async fn insert_link(&self, secret: &str, link: &SignInLinkRecord) -> Result<(), Error> {
+        oauth_sign_in_link::ActiveModel {
+            id_digest: Set(super::sha256_hex(secret)),
+            account_id: Set(link.account_id.clone()),
+            user_id: Set(link.user_id.clone()),
+            key_id: Set(link.key_id.clone()),
+            expires_at: Set(link.expires_at),
+            used_at: Set(None),
+        }
+        .insert(&self.conn)
+        .await?;
+        Ok(())
+    }
+
+    /// A link, used or not, expired or not (the caller says why it is refused).
+    pub async fn link(&self, secret: &str) -> Result<Option<SignInLinkRecord>, Error> {
+        Ok(
+            oauth_sign_in_link::Entity::find_by_id(super::sha256_hex(secret))
+                .one(&self.conn)
+                .await?
+                .map(Into::into),
+        )
+    }
+
+    /// Spends a link: `Some` once, for an unexpired link; `None` when unknown, expired or
+    /// already used (two concurrent uses: one wins).
+    pub async fn use_link(&self, secret: &str) -> Result<Option<SignInLinkRecord>, Error> {
+        let Some(link) = self.link(secret).await? else {
+            return Ok(None);
+        };
+        if link.used_at.is_some() || link.expires_at <= Utc::now() {
+            return Ok(None);
+        }
+        let spent = oauth_sign_in_link::Entity::update_many()
+            .col_expr(
+                oauth_sign_in_link::Column::UsedAt,
+                Expr::value(super::now()),
+            )
+            .filter(oauth_sign_in_link::Column::IdDigest.eq(super::sha256_hex(secret)))
+            .filter(oauth_sign_in_link::Column::UsedAt.is_null())
+            .exec(&self.conn)
+            .await?;
+        Ok((spent.rows_affected == 1).then_some(link))
     }
 }
