@@ -87,8 +87,8 @@ async fn sign_in(
         .to_owned();
     let html = page.text().await.unwrap();
     assert!(
-        html.contains("It &lt;b&gt;client&lt;/b&gt;"),
-        "the client's name, escaped"
+        !html.contains("<b>client</b>"),
+        "the client's name is escaped"
     );
     let csrf = html
         .split("name=\"csrf_token\" value=\"")
@@ -248,6 +248,19 @@ async fn a_client_signs_in_by_url_alone() {
     // 2. Registration, sign-in through the form, the code.
     let client_id = register(&server).await;
     let query = authorize_query(&server, &client_id, &a.server_id);
+    let page = no_redirects()
+        .get(server.url("/oauth/authorize"))
+        .query(&query)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("It &lt;b&gt;client&lt;/b&gt;"),
+        "the client's name, escaped: {page}"
+    );
     let (status, location, _) = sign_in(&server, &query, BOOTSTRAP_KEY, "approve").await;
     assert_eq!(status, 303);
     let location = location.unwrap();
@@ -777,4 +790,216 @@ async fn sign_in_links_sign_one_user_in_once() {
         .await
         .unwrap();
     assert_eq!(unknown.status(), 400);
+}
+
+/// A loopback HTTP server answering every request with `body` (after `delay`): a client's
+/// metadata document as the test wants it. Answers its base URL.
+async fn document_server(
+    body: Vec<u8>,
+    content_type: &'static str,
+    delay: std::time::Duration,
+) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut stream, _)) = listener.accept().await else {
+                return;
+            };
+            let body = body.clone();
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                let _ = stream.read(&mut buf).await;
+                tokio::time::sleep(delay).await;
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = stream.write_all(head.as_bytes()).await;
+                let _ = stream.write_all(&body).await;
+            });
+        }
+    });
+    base
+}
+
+#[tokio::test]
+async fn clients_may_be_named_by_their_metadata_document() {
+    let server = TestServer::start_with(&["--oauth-client-metadata-http", "true"]).await;
+    let a = McpServer::create(&server, json!({"name": "Documented"})).await;
+    let meta: Value = server
+        .anonymous(Method::GET, "/.well-known/oauth-authorization-server")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(meta["client_id_metadata_document_supported"], true);
+
+    // A document that names itself: the client signs in with no registration.
+    let good = {
+        // The document must contain its own URL, known only once the port is: serve it from a
+        // second server whose body names the first's URL.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/client.json", listener.local_addr().unwrap());
+        let body =
+            json!({"client_id": url, "client_name": "Doc Client", "redirect_uris": [REDIRECT]})
+                .to_string()
+                .into_bytes();
+        drop(listener);
+        (url, body)
+    };
+    let (client_id, body) = good;
+    let port: u16 = client_id
+        .split(':')
+        .nth(2)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+            .await
+            .unwrap();
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut stream, _)) = listener.accept().await else {
+                    return;
+                };
+                let body = body.clone();
+                tokio::spawn(async move {
+                    let mut buf = [0u8; 4096];
+                    let _ = stream.read(&mut buf).await;
+                    let head = format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                        body.len()
+                    );
+                    let _ = stream.write_all(head.as_bytes()).await;
+                    let _ = stream.write_all(&body).await;
+                });
+            }
+        });
+    }
+    let query = authorize_query(&server, &client_id, &a.server_id);
+    let (status, location, _) = sign_in(&server, &query, BOOTSTRAP_KEY, "approve").await;
+    assert_eq!(status, 303);
+    let code = param(&location.unwrap(), "code").unwrap();
+    let (status, tokens) = token(
+        &server,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("client_id", &client_id),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", VERIFIER),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{tokens}");
+    assert_eq!(
+        tools_list(
+            &server,
+            &a.server_id,
+            tokens["access_token"].as_str().unwrap()
+        )
+        .await,
+        200
+    );
+    let (_, grants) = send(server.request(Method::GET, "/api/oauth/grants")).await;
+    assert_eq!(grants["grants"][0]["clientName"], "Doc Client");
+
+    // Documents that cannot be used: an error page, never a redirect.
+    let refused = |client_id: String| {
+        let q = authorize_query(&server, &client_id, &a.server_id);
+        let url = server.url("/oauth/authorize");
+        async move {
+            let resp = no_redirects().get(url).query(&q).send().await.unwrap();
+            (resp.status().as_u16(), resp.text().await.unwrap())
+        }
+    };
+    let big = document_server(
+        vec![b' '; 20 * 1024],
+        "application/json",
+        std::time::Duration::ZERO,
+    )
+    .await;
+    let (status, html) = refused(format!("{big}/client.json")).await;
+    assert_eq!(status, 400);
+    assert!(html.contains("larger than 16 KiB"), "{html}");
+    let not_json = document_server(
+        b"<html>hi</html>".to_vec(),
+        "text/html",
+        std::time::Duration::ZERO,
+    )
+    .await;
+    let (status, html) = refused(format!("{not_json}/client.json")).await;
+    assert_eq!(status, 400);
+    assert!(html.contains("not JSON"), "{html}");
+    let slow = document_server(
+        b"{}".to_vec(),
+        "application/json",
+        std::time::Duration::from_secs(8),
+    )
+    .await;
+    let (status, html) = refused(format!("{slow}/client.json")).await;
+    assert_eq!(status, 400);
+    assert!(html.contains("in time"), "{html}");
+    let other = document_server(
+        json!({"client_id": "https://elsewhere.example/c.json", "redirect_uris": [REDIRECT]})
+            .to_string()
+            .into_bytes(),
+        "application/json",
+        std::time::Duration::ZERO,
+    )
+    .await;
+    let (status, html) = refused(format!("{other}/client.json")).await;
+    assert_eq!(status, 400);
+    assert!(html.contains("not its own URL"), "{html}");
+}
+
+#[tokio::test]
+async fn metadata_documents_on_private_addresses_are_refused() {
+    // The default guard: loopback is not allowed for outbound calls, so a client ID naming it
+    // is refused before anything is read.
+    let server = TestServer::start_with(&[
+        "--oauth-client-metadata-http",
+        "true",
+        "--upstream-allow",
+        "203.0.113.0/24",
+    ])
+    .await;
+    let a = McpServer::create(&server, json!({"name": "Guarded docs"})).await;
+    let doc = document_server(
+        b"{}".to_vec(),
+        "application/json",
+        std::time::Duration::ZERO,
+    )
+    .await;
+    let q = authorize_query(&server, &format!("{doc}/client.json"), &a.server_id);
+    let resp = no_redirects()
+        .get(server.url("/oauth/authorize"))
+        .query(&q)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+    let html = resp.text().await.unwrap();
+    assert!(html.contains("may not reach"), "{html}");
+    // And plain http is refused unless allowed.
+    let plain = TestServer::start().await;
+    let b = McpServer::create(&plain, json!({"name": "Https only"})).await;
+    let q = authorize_query(&plain, &format!("{doc}/client.json"), &b.server_id);
+    let resp = no_redirects()
+        .get(plain.url("/oauth/authorize"))
+        .query(&q)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+    assert!(resp.text().await.unwrap().contains("must be https"));
 }

@@ -156,6 +156,16 @@ pub struct ServeSettings {
     #[arg(long, env = "ALLOY_OAUTH_DYNAMIC_REGISTRATION", default_value_t = true, action = clap::ArgAction::Set)]
     pub oauth_dynamic_registration: bool,
 
+    /// Whether MCP clients may use an HTTPS URL of their metadata document as client ID
+    /// (OAuth Client ID Metadata Documents), fetched by the gateway through the upstream
+    /// address guard.
+    #[arg(long, env = "ALLOY_OAUTH_CLIENT_METADATA", default_value_t = true, action = clap::ArgAction::Set)]
+    pub oauth_client_metadata: bool,
+
+    /// Whether such client IDs may be plain `http` URLs (tests and local development only).
+    #[arg(long, env = "ALLOY_OAUTH_CLIENT_METADATA_HTTP", default_value_t = false, action = clap::ArgAction::Set)]
+    pub oauth_client_metadata_http: bool,
+
     /// Milliseconds a server or MCP session read from the database is used from memory
     /// before it is read again (0: read on every request). Changes made through the API apply
     /// at once on every replica sharing PostgreSQL (announced with NOTIFY); this bounds how late

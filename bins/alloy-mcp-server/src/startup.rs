@@ -391,6 +391,8 @@ pub async fn start(store: StoreSettings, serve: ServeSettings) -> anyhow::Result
     config.console_session_ttl = Duration::from_secs(serve.console_session_ttl_secs);
     config.oauth.access_token_ttl = Duration::from_secs(serve.oauth_access_token_ttl_secs);
     config.oauth.dynamic_registration = serve.oauth_dynamic_registration;
+    config.oauth.client_metadata_documents = serve.oauth_client_metadata;
+    config.oauth.client_metadata_http = serve.oauth_client_metadata_http;
     config.audit = audit_config(&serve);
     config.cache_fresh_for = Duration::from_millis(serve.cache_fresh_ms);
     let gateway = Gateway::with_catalog(db.clone(), config, Arc::clone(&slot), executor(&serve)?);

@@ -82,12 +82,10 @@ impl Gateway {
         let account_keys = AccountKeys::new(api_keys.clone());
         let authorization = AuthorizationServer::new(
             db.clone(),
-            &config.public_url,
-            &config.jwt_secret,
+            &config,
             api_keys.clone(),
             audit.clone(),
-            config.oauth.clone(),
-            config.key_recheck_interval,
+            executor.address_policy(),
         );
         let console_sessions = ConsoleSessions::new(
             db.clone(),

@@ -8,6 +8,7 @@
 //! that server; revoking the key or the grant ends it.
 
 mod access_tokens;
+mod client_metadata;
 mod grants;
 mod request;
 mod sign_in_links;
@@ -43,6 +44,10 @@ pub struct OAuthSettings {
     pub refresh_token_ttl: Duration,
     /// Whether clients may register themselves (RFC 7591).
     pub dynamic_registration: bool,
+    /// Whether client IDs may be HTTPS URLs of client metadata documents.
+    pub client_metadata_documents: bool,
+    /// Whether such URLs may be plain `http` (tests, local development).
+    pub client_metadata_http: bool,
 }
 
 impl Default for OAuthSettings {
@@ -51,6 +56,8 @@ impl Default for OAuthSettings {
             access_token_ttl: Duration::from_secs(600),
             refresh_token_ttl: Duration::from_secs(30 * 86_400),
             dynamic_registration: true,
+            client_metadata_documents: true,
+            client_metadata_http: false,
         }
     }
 }
@@ -124,6 +131,7 @@ pub struct AuthorizationServer {
     keys: ApiKeyService,
     audit: AuditWriter,
     settings: OAuthSettings,
+    client_metadata: client_metadata::ClientMetadata,
     recheck: Duration,
     /// Grants known to be live, with when that was read (revocation elsewhere is seen within
     /// `recheck`, at once here).
@@ -139,16 +147,25 @@ fn random_secret(prefix: &str) -> String {
 }
 
 impl AuthorizationServer {
+    /// The issuer is the public URL; grants are rechecked as often as API keys are.
     pub(crate) fn new(
         db: Database,
-        issuer: &str,
-        jwt_secret: &[u8],
+        config: &crate::GatewayConfig,
         keys: ApiKeyService,
         audit: AuditWriter,
-        settings: OAuthSettings,
-        recheck: Duration,
+        addresses: Arc<alloy_connectors::AddressPolicy>,
     ) -> Self {
+        let settings = config.oauth.clone();
+        let issuer = config.public_url.as_str();
+        let recheck = config.key_recheck_interval;
+        let jwt_secret = config.jwt_secret.as_slice();
+        let client_metadata = client_metadata::ClientMetadata::new(
+            addresses,
+            settings.client_metadata_documents,
+            settings.client_metadata_http,
+        );
         AuthorizationServer {
+            client_metadata,
             db,
             issuer: issuer.to_owned(),
             tokens: AccessTokens::new(jwt_secret, issuer, settings.access_token_ttl),
@@ -195,7 +212,7 @@ impl AuthorizationServer {
             "revocation_endpoint_auth_methods_supported": ["none"],
             "scopes_supported": [SCOPE],
             "authorization_response_iss_parameter_supported": true,
-            "client_id_metadata_document_supported": false,
+            "client_id_metadata_document_supported": self.client_metadata.enabled(),
         });
         if self.settings.dynamic_registration {
             m["registration_endpoint"] = json!(at("/oauth/register"));
@@ -317,6 +334,16 @@ impl AuthorizationServer {
         params: &AuthorizeParameters,
     ) -> Result<AuthorizeRequest, AuthorizeError> {
         let client = match params.client_id.as_deref() {
+            Some(id) if client_metadata::is_url(id) => {
+                match self.client_metadata.client(id).await {
+                    Ok(c) => Some(c),
+                    Err(why) => {
+                        return Err(AuthorizeError::Page(format!(
+                            "This client cannot be used: {why}."
+                        )));
+                    }
+                }
+            }
             Some(id) => self
                 .db
                 .authorization()

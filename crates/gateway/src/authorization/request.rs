@@ -187,9 +187,14 @@ pub fn check(
         return back("invalid_request", "code_challenge_method must be S256");
     }
     let Some(resource) = p.resource.as_deref().filter(|r| !r.is_empty()) else {
+        // Clients that start a sign-in on any 401 get here from a wrong token URL (it has no
+        // resource metadata, so they send no resource): say what is wrong there, since this
+        // sentence is what they show.
         return back(
             "invalid_target",
-            "resource must name the MCP server URL the token is for (RFC 8707)",
+            "No MCP server named (resource, RFC 8707). If you connected with a token URL \
+             (/mcp/<server>/<token>), no sign-in is needed: its token is wrong or expired, so \
+             check the URL or rotate the server's token",
         );
     };
     if resource_server(resource).is_none() {
