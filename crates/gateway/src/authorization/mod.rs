@@ -21,7 +21,7 @@ use alloy_domain::ApiError;
 use alloy_storage::{Database, OAuthClientRecord, OAuthCodeRecord, OAuthGrantRecord};
 use chrono::Utc;
 use dashmap::DashMap;
-use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Value, json};
 
 pub use access_tokens::AccessClaims;
@@ -62,20 +62,13 @@ impl Default for OAuthSettings {
     }
 }
 
-/// What a path segment cannot hold as is (and a quoted header value must not).
-const PATH_SEGMENT: &AsciiSet = &CONTROLS
-    .add(b' ')
-    .add(b'"')
-    .add(b'#')
-    .add(b'%')
-    .add(b'/')
-    .add(b'<')
-    .add(b'>')
-    .add(b'?')
-    .add(b'\\')
-    .add(b'`')
-    .add(b'{')
-    .add(b'}');
+/// What a server ID keeps as is in a URL path (and a quoted header value): RFC 3986's
+/// unreserved characters; everything else is percent-encoded.
+const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 /// Authorization codes live this long.
 const CODE_TTL: chrono::Duration = chrono::Duration::seconds(60);
@@ -182,9 +175,14 @@ impl AuthorizationServer {
         &self.issuer
     }
 
-    /// The resource (RFC 8707) of an MCP server: its URL.
+    /// The resource (RFC 8707) of an MCP server: its URL (the ID percent-encoded where a URL
+    /// path needs it).
     pub fn resource_of(&self, server_id: &str) -> String {
-        format!("{}/mcp/{server_id}", self.issuer)
+        format!(
+            "{}/mcp/{}",
+            self.issuer,
+            utf8_percent_encode(server_id, PATH_SEGMENT)
+        )
     }
 
     /// The server an MCP server URL of this gateway names.
@@ -193,7 +191,13 @@ impl AuthorizationServer {
             .trim_end_matches('/')
             .strip_prefix(&self.issuer)?
             .strip_prefix("/mcp/")?;
-        (!id.is_empty() && !id.contains(['/', '?', '#'])).then(|| id.to_owned())
+        if id.is_empty() || id.contains(['/', '?', '#']) {
+            return None;
+        }
+        percent_encoding::percent_decode_str(id)
+            .decode_utf8()
+            .ok()
+            .map(|d| d.into_owned())
     }
 
     /// Authorization Server Metadata (RFC 8414; also served as OpenID discovery).
@@ -257,6 +261,19 @@ impl AuthorizationServer {
             ));
         }
         let bad = |m: &str| OAuthError::new(400, "invalid_client_metadata", m);
+        // A field of the wrong type is refused, not taken as absent.
+        for field in [
+            "client_name",
+            "application_type",
+            "token_endpoint_auth_method",
+        ] {
+            if body.get(field).is_some_and(|v| !v.is_string()) {
+                return Err(bad(&format!("{field} must be a string")));
+            }
+        }
+        if !body.is_object() {
+            return Err(bad("The body must be a JSON object"));
+        }
         let uris: Vec<String> = body
             .get("redirect_uris")
             .and_then(Value::as_array)

@@ -17,10 +17,23 @@ fn invalid_grant(m: &str) -> OAuthError {
     OAuthError::new(400, "invalid_grant", m)
 }
 
-/// A form's fields; a repeated field is refused (RFC 6749 section 3.2).
+/// The parameters these endpoints read.
+const KNOWN: [&str; 9] = [
+    "grant_type",
+    "code",
+    "client_id",
+    "redirect_uri",
+    "code_verifier",
+    "refresh_token",
+    "resource",
+    "token",
+    "token_type_hint",
+];
+
+/// A form's fields; a repeated parameter is refused (RFC 6749 section 3.2), others are ignored.
 fn fields(pairs: &[(String, String)]) -> Result<HashMap<&str, &str>, OAuthError> {
     let mut map = HashMap::new();
-    for (k, v) in pairs {
+    for (k, v) in pairs.iter().filter(|(k, _)| KNOWN.contains(&k.as_str())) {
         if map.insert(k.as_str(), v.as_str()).is_some() {
             return Err(OAuthError::new(
                 400,
