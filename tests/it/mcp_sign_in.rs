@@ -1003,3 +1003,47 @@ async fn metadata_documents_on_private_addresses_are_refused() {
     assert_eq!(resp.status(), 400);
     assert!(resp.text().await.unwrap().contains("must be https"));
 }
+
+#[tokio::test]
+async fn browser_clients_may_call_the_sign_in_endpoints_from_any_origin() {
+    let server = TestServer::start().await;
+    for (path, methods) in [
+        (
+            "/.well-known/oauth-authorization-server",
+            "GET, HEAD, OPTIONS",
+        ),
+        (
+            "/.well-known/oauth-protected-resource/mcp/any-server",
+            "GET, HEAD, OPTIONS",
+        ),
+        ("/oauth/register", "POST, OPTIONS"),
+        ("/oauth/token", "POST, OPTIONS"),
+        ("/oauth/revoke", "POST, OPTIONS"),
+    ] {
+        let resp = server
+            .anonymous(Method::OPTIONS, path)
+            .header("origin", "https://inspector.example")
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", "content-type")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 204, "{path}");
+        let h = resp.headers();
+        assert_eq!(h["access-control-allow-origin"], "*", "{path}");
+        assert_eq!(h["access-control-allow-methods"], methods, "{path}");
+        assert!(
+            h["access-control-allow-headers"]
+                .to_str()
+                .unwrap()
+                .contains("content-type")
+        );
+    }
+    // The sign-in page is not for scripts of other origins: no preflight there.
+    let resp = server
+        .anonymous(Method::OPTIONS, "/oauth/authorize")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 405);
+}

@@ -222,12 +222,14 @@ impl Route {
             | Route::Console
             | Route::ConsoleAsset(_) => "GET, HEAD",
             Route::ConsoleSession => "GET, POST, DELETE",
-            Route::ProtectedResource(_) | Route::AuthorizationServerMetadata { .. } => "GET, HEAD",
+            Route::ProtectedResource(_) | Route::AuthorizationServerMetadata { .. } => {
+                "GET, HEAD, OPTIONS"
+            }
             Route::OAuthAuthorize => "GET, POST",
             Route::OAuthGrants | Route::OAuthSignInLink(_) => "GET",
             Route::SignInLinks(_) => "POST",
             Route::OAuthGrant(_) => "DELETE",
-            Route::OAuthRegister | Route::OAuthToken | Route::OAuthRevoke => "POST",
+            Route::OAuthRegister | Route::OAuthToken | Route::OAuthRevoke => "POST, OPTIONS",
             Route::Mcp { .. } => "POST, DELETE",
         }
     }

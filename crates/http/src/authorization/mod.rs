@@ -26,7 +26,26 @@ pub async fn handle(
     req: Request<RequestBody>,
 ) -> HttpResponse {
     let oauth = state.gateway.authorization();
+    let preflight = req.method() == Method::OPTIONS;
     let mut resp = match route {
+        // CORS preflight of a browser-based MCP client: these endpoints take no cookie or
+        // ambient credential, so any origin may call them.
+        _ if preflight => {
+            let mut resp = respond::empty(StatusCode::NO_CONTENT);
+            let h = resp.headers_mut();
+            if let Ok(v) = HeaderValue::from_str(route.allowed()) {
+                h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, v);
+            }
+            h.insert(
+                header::ACCESS_CONTROL_ALLOW_HEADERS,
+                HeaderValue::from_static("authorization, content-type, mcp-protocol-version"),
+            );
+            h.insert(
+                header::ACCESS_CONTROL_MAX_AGE,
+                HeaderValue::from_static("86400"),
+            );
+            resp
+        }
         Route::ProtectedResource(server_id) => {
             respond::json(StatusCode::OK, &oauth.protected_resource(&server_id))
         }
