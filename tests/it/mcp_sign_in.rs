@@ -792,16 +792,18 @@ async fn sign_in_links_sign_one_user_in_once() {
     assert_eq!(unknown.status(), 400);
 }
 
-/// A loopback HTTP server answering every request with `body` (after `delay`): a client's
-/// metadata document as the test wants it. Answers its base URL.
+/// A loopback HTTP server answering every request with the body `body` makes of the server's
+/// base URL (after `delay`): a client's metadata document as the test wants it, which may name
+/// its own URL. Answers the base URL.
 async fn document_server(
-    body: Vec<u8>,
+    body: impl FnOnce(&str) -> Vec<u8>,
     content_type: &'static str,
     delay: std::time::Duration,
 ) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
+    let body = body(&base);
     tokio::spawn(async move {
         loop {
             let Ok((mut stream, _)) = listener.accept().await else {
@@ -839,52 +841,17 @@ async fn clients_may_be_named_by_their_metadata_document() {
     assert_eq!(meta["client_id_metadata_document_supported"], true);
 
     // A document that names itself: the client signs in with no registration.
-    let good = {
-        // The document must contain its own URL, known only once the port is: serve it from a
-        // second server whose body names the first's URL.
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}/client.json", listener.local_addr().unwrap());
-        let body =
-            json!({"client_id": url, "client_name": "Doc Client", "redirect_uris": [REDIRECT]})
+    let base = document_server(
+        |base| {
+            json!({"client_id": format!("{base}/client.json"), "client_name": "Doc Client", "redirect_uris": [REDIRECT]})
                 .to_string()
-                .into_bytes();
-        drop(listener);
-        (url, body)
-    };
-    let (client_id, body) = good;
-    let port: u16 = client_id
-        .split(':')
-        .nth(2)
-        .unwrap()
-        .split('/')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
-    {
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
-            .await
-            .unwrap();
-        tokio::spawn(async move {
-            loop {
-                let Ok((mut stream, _)) = listener.accept().await else {
-                    return;
-                };
-                let body = body.clone();
-                tokio::spawn(async move {
-                    let mut buf = [0u8; 4096];
-                    let _ = stream.read(&mut buf).await;
-                    let head = format!(
-                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
-                        body.len()
-                    );
-                    let _ = stream.write_all(head.as_bytes()).await;
-                    let _ = stream.write_all(&body).await;
-                });
-            }
-        });
-    }
+                .into_bytes()
+        },
+        "application/json",
+        std::time::Duration::ZERO,
+    )
+    .await;
+    let client_id = format!("{base}/client.json");
     let query = authorize_query(&server, &client_id, &a.server_id);
     let (status, location, _) = sign_in(&server, &query, BOOTSTRAP_KEY, "approve").await;
     assert_eq!(status, 303);
@@ -923,7 +890,7 @@ async fn clients_may_be_named_by_their_metadata_document() {
         }
     };
     let big = document_server(
-        vec![b' '; 20 * 1024],
+        |_| vec![b' '; 20 * 1024],
         "application/json",
         std::time::Duration::ZERO,
     )
@@ -932,7 +899,7 @@ async fn clients_may_be_named_by_their_metadata_document() {
     assert_eq!(status, 400);
     assert!(html.contains("larger than 16 KiB"), "{html}");
     let not_json = document_server(
-        b"<html>hi</html>".to_vec(),
+        |_| b"<html>hi</html>".to_vec(),
         "text/html",
         std::time::Duration::ZERO,
     )
@@ -941,7 +908,7 @@ async fn clients_may_be_named_by_their_metadata_document() {
     assert_eq!(status, 400);
     assert!(html.contains("not JSON"), "{html}");
     let slow = document_server(
-        b"{}".to_vec(),
+        |_| b"{}".to_vec(),
         "application/json",
         std::time::Duration::from_secs(8),
     )
@@ -950,9 +917,11 @@ async fn clients_may_be_named_by_their_metadata_document() {
     assert_eq!(status, 400);
     assert!(html.contains("in time"), "{html}");
     let other = document_server(
-        json!({"client_id": "https://elsewhere.example/c.json", "redirect_uris": [REDIRECT]})
-            .to_string()
-            .into_bytes(),
+        |_| {
+            json!({"client_id": "https://elsewhere.example/c.json", "redirect_uris": [REDIRECT]})
+                .to_string()
+                .into_bytes()
+        },
         "application/json",
         std::time::Duration::ZERO,
     )
@@ -975,7 +944,7 @@ async fn metadata_documents_on_private_addresses_are_refused() {
     .await;
     let a = McpServer::create(&server, json!({"name": "Guarded docs"})).await;
     let doc = document_server(
-        b"{}".to_vec(),
+        |_| b"{}".to_vec(),
         "application/json",
         std::time::Duration::ZERO,
     )

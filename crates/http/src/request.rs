@@ -146,6 +146,20 @@ fn utf8_header<'a>(headers: &'a HeaderMap, name: &str) -> Result<Option<&'a str>
         .transpose()
 }
 
+/// The value of cookie `name` among the request's `Cookie` headers (HTTP/2 may split them),
+/// if it is there and not empty.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(n, _)| *n == name)
+        .map(|(_, v)| v.trim())
+        .filter(|v| !v.is_empty())
+}
+
 /// A header as a string, if present and UTF-8 (user IDs and other values may be non-ASCII).
 /// Where an undecodable value must not pass for an absent one, use [`auth_headers`].
 pub fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {

@@ -6,8 +6,7 @@
 
 use std::path::Path;
 
-use super::{node_dir, target_dir};
-use crate::support::{BOOTSTRAP_KEY, TestServer};
+use super::run_console_script;
 
 /// Every page the script visits, as saved screenshots.
 const SCREENSHOTS: &[&str] = &[
@@ -43,57 +42,12 @@ async fn console_in_a_real_browser() {
         "Chromium is not installed at {chromium}: run `apt-get install chromium` (Debian's \
          package; .ci/run installs it), or set CHROMIUM to its executable"
     );
-    for package in ["playwright-core", "@modelcontextprotocol/sdk"] {
-        assert!(
-            node_dir().join("node_modules").join(package).is_dir(),
-            "{package} is not installed: run `npm ci` in tests/node (.ci/test does)"
-        );
-    }
-    let screenshots = target_dir().join("console-screenshots");
-    // Only this test's pictures: the Firefox test saves its own (firefox-*.png) beside them.
-    for name in SCREENSHOTS {
-        let _ = std::fs::remove_file(screenshots.join(format!("{name}.png")));
-    }
-    // The console sends a request per page and per search: a generous budget keeps the rate
-    // limit out of this test (tests/it/rate_limits.rs covers it).
-    let server = TestServer::start_with(&["--rate-limit-per-minute", "100000"]).await;
-    let base = server.base.clone();
-    let dir = screenshots.clone();
-    // The server runs on this test's runtime: wait for the browser off it.
-    let out = tokio::task::spawn_blocking(move || {
-        std::process::Command::new("node")
-            .arg(node_dir().join("console_browser.mjs"))
-            .current_dir(node_dir())
-            .env("ALLOY_URL", &base)
-            .env("ALLOY_API_KEY", BOOTSTRAP_KEY)
-            .env("SCREENSHOT_DIR", &dir)
-            .env("CHROMIUM", &chromium)
-            .output()
-    })
-    .await
-    .expect("join")
-    .expect("node runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "the console browser test failed ({}):\n{stdout}\n{stderr}",
-        out.status
-    );
-    assert!(
-        stdout.contains("ok: every step passed"),
-        "the script stopped early:\n{stdout}\n{stderr}"
-    );
-    // The steps, for `--no-capture` and CI logs.
-    println!("{stdout}");
-    for name in SCREENSHOTS {
-        let file = screenshots.join(format!("{name}.png"));
-        let bytes = std::fs::read(&file)
-            .unwrap_or_else(|e| panic!("screenshot {} missing ({e}):\n{stdout}", file.display()));
-        assert!(
-            bytes.starts_with(b"\x89PNG\r\n\x1a\n") && bytes.len() > 2000,
-            "{} is not a PNG of a page",
-            file.display()
-        );
-    }
+    run_console_script(
+        "console_browser.mjs",
+        ("CHROMIUM", chromium),
+        &["playwright-core", "@modelcontextprotocol/sdk"],
+        "",
+        SCREENSHOTS,
+    )
+    .await;
 }

@@ -115,7 +115,8 @@ pub(crate) fn act_as(
     Ok(caller)
 }
 
-fn bearer_value(header: &str) -> Option<&str> {
+/// The credential of an `Authorization: Bearer <value>` header (scheme case-insensitive).
+pub fn bearer_value(header: &str) -> Option<&str> {
     let (scheme, rest) = header.trim().split_once(' ')?;
     if !scheme.eq_ignore_ascii_case("bearer") {
         return None;

@@ -8,7 +8,7 @@ mod user_tokens;
 
 pub use account_keys::{AccountKeys, key_view};
 pub use api_keys::{ApiKeyService, CreatedApiKey};
-pub use authenticator::{AuthHeaders, Authenticator};
+pub use authenticator::{AuthHeaders, Authenticator, bearer_value};
 pub use console_sessions::{ConsoleCredential, ConsoleSession, ConsoleSessions};
 pub use user_tokens::{IssuedUserToken, UserTokenClaims, UserTokens};
 

@@ -228,11 +228,8 @@ impl Gateway {
 /// The bearer value of `Authorization` when it is one of the authorization server's access
 /// tokens (alone: `x-alloy-userid` and user tokens do not combine with a signed-in client).
 fn oauth_bearer<'a>(headers: &AuthHeaders<'a>) -> Option<&'a str> {
-    let value = headers.authorization?.trim();
-    let (scheme, token) = value.split_once(' ')?;
-    let token = token.trim();
-    (scheme.eq_ignore_ascii_case("bearer")
-        && crate::authorization::AuthorizationServer::is_access_token(token)
+    let token = crate::identity::bearer_value(headers.authorization?)?;
+    (crate::authorization::AuthorizationServer::is_access_token(token)
         && headers.user_id.is_none()
         && headers.user_token.is_none())
     .then_some(token)

@@ -97,10 +97,8 @@ async fn body(
     state: &AppState,
     req: Request<RequestBody>,
 ) -> Result<(hyper::http::request::Parts, bytes::Bytes), OAuthError> {
+    // Only POST reaches here: the router answers other methods (OPTIONS is the preflight).
     let (parts, body) = req.into_parts();
-    if parts.method != Method::POST {
-        return Err(OAuthError::new_public(405, "invalid_request", "Use POST"));
-    }
     let bytes = read_body(
         &parts.headers,
         body,

@@ -17,7 +17,7 @@ use hyper::header::{self, HeaderValue};
 use hyper::{Method, Request, StatusCode};
 use subtle::ConstantTimeEq;
 
-use crate::request::query_pairs;
+use crate::request::{cookie, query_pairs};
 use crate::request_body::RequestBody;
 use crate::respond::{self, HttpResponse};
 use crate::server::{AppState, RequestContext};
@@ -224,18 +224,6 @@ fn see_other(location: &str) -> HttpResponse {
     resp.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     resp
-}
-
-fn cookie<'a>(headers: &'a hyper::HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|p| p.trim().split_once('='))
-        .find(|(n, _)| *n == name)
-        .map(|(_, v)| v.trim())
-        .filter(|v| !v.is_empty())
 }
 
 /// Text for HTML: every character that could end a text node or an attribute is escaped.

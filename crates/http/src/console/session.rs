@@ -27,15 +27,7 @@ pub const CSRF_HEADER: &str = "x-csrf-token";
 
 /// The session secret of a request's cookie, if it sends one.
 pub fn cookie_secret(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
-        .map(|(_, value)| value.trim())
-        .filter(|value| !value.is_empty())
+    crate::request::cookie(headers, COOKIE)
 }
 
 /// Whether a method changes something (and so needs the CSRF token).

@@ -147,9 +147,8 @@ fn unauthorized_or(
     }
     let presented = header_str(headers, "authorization").is_some()
         || header_str(headers, "x-alloy-user-token").is_some();
-    let bearer = header_str(headers, "authorization")
-        .and_then(|v| v.trim().split_once(' '))
-        .map(|(_, v)| v.trim());
+    let bearer =
+        header_str(headers, "authorization").and_then(alloy_gateway::identity::bearer_value);
     let is_jwt = bearer.is_some_and(alloy_domain::ids::looks_like_jwt);
     if !presented {
         api.message = format!(
