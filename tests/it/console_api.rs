@@ -556,3 +556,36 @@ async fn the_console_page_is_served_with_a_strict_policy() {
         "NOT_FOUND",
     );
 }
+
+#[tokio::test]
+async fn a_session_ends_no_later_than_the_key_that_opened_it() {
+    // Sessions may last 7 days here, the key only 1: the session ends with the key.
+    let server = TestServer::start_with(&["--console-session-ttl-secs", "604800"]).await;
+    let (_, created) = send(
+        server
+            .request(Method::POST, "/api/keys")
+            .json(&json!({"name": "short-lived", "expiresInDays": 1})),
+    )
+    .await;
+    let resp = server
+        .anonymous(Method::POST, "/api/console/session")
+        .json(&json!({"apiKey": created["key"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201);
+    let session: Value = resp.json().await.unwrap();
+    let parse = |v: &Value| chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap()).unwrap();
+    let (session_end, key_end) = (parse(&session["expiresAt"]), parse(&created["expiresAt"]));
+    assert!(
+        (session_end - key_end).num_seconds().abs() <= 1,
+        "session {session_end} vs key {key_end}"
+    );
+    // And the bootstrap key (no expiry) gets the whole 7 days.
+    let long = sign_in(&server, json!({"apiKey": BOOTSTRAP_KEY})).await;
+    assert!(
+        long.set_cookie.contains("Max-Age=6047"),
+        "{}",
+        long.set_cookie
+    );
+}

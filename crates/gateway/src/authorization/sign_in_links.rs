@@ -83,6 +83,14 @@ impl AuthorizationServer {
 
     /// Whom a link would sign in, without spending it (the page that opens it).
     pub async fn peek_link(&self, secret: &str) -> Result<Result<String, LinkRefusal>, Error> {
+        Ok(self.check_link(secret).await?.map(|l| l.user_id))
+    }
+
+    /// A link that can still sign someone in, or why not.
+    async fn check_link(
+        &self,
+        secret: &str,
+    ) -> Result<Result<SignInLinkRecord, LinkRefusal>, Error> {
         if !secret.starts_with(LINK_PREFIX) {
             return Ok(Err(LinkRefusal::Unknown));
         }
@@ -91,22 +99,18 @@ impl AuthorizationServer {
             Some(l) if l.used_at.is_some() => Err(LinkRefusal::Used),
             Some(l) if l.expires_at <= Utc::now() => Err(LinkRefusal::Expired),
             Some(l) if !self.keys.is_active(&l.key_id).await? => Err(LinkRefusal::Unknown),
-            Some(l) => Ok(l.user_id),
+            Some(l) => Ok(l),
         })
     }
 
     /// Spends a link: the caller it stands for (the user, under the key that minted it).
     pub(crate) async fn spend_link(&self, secret: &str) -> Result<Caller, Error> {
         let refused = |r: LinkRefusal| Error::from(ApiError::unauthorized(r.message()));
-        if let Err(r) = self.peek_link(secret).await? {
-            return Err(refused(r));
+        let link = self.check_link(secret).await?.map_err(refused)?;
+        // Checked just now, but another use may have won the race since.
+        if !self.db.authorization().spend_link(secret).await? {
+            return Err(refused(LinkRefusal::Used));
         }
-        let link = self
-            .db
-            .authorization()
-            .use_link(secret)
-            .await?
-            .ok_or_else(|| refused(LinkRefusal::Used))?;
         Ok(Caller {
             account_id: link.account_id,
             user_id: link.user_id,

@@ -67,6 +67,19 @@ pub struct KeyIdentity {
     pub account_id: String,
     /// Default user.
     pub user_id: String,
+    /// When the key expires, if it does.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl VerifiedKey {
+    fn identity(&self) -> KeyIdentity {
+        KeyIdentity {
+            key_id: self.key_id.clone(),
+            account_id: self.account_id.clone(),
+            user_id: self.user_id.clone(),
+            expires_at: self.expires_at,
+        }
+    }
 }
 
 fn lookup_of(digest: &[u8; 32]) -> String {
@@ -178,11 +191,7 @@ impl ApiKeyService {
                     }
                 }
             }
-            return Ok(KeyIdentity {
-                key_id: hit.key_id,
-                account_id: hit.account_id,
-                user_id: hit.user_id,
-            });
+            return Ok(hit.identity());
         }
         let gate = self.in_flight.entry(digest).or_default().clone();
         let result = {
@@ -206,11 +215,7 @@ impl ApiKeyService {
         now: chrono::DateTime<Utc>,
     ) -> Result<KeyIdentity, Error> {
         if let Some(hit) = self.by_digest.get(digest) {
-            return Ok(KeyIdentity {
-                key_id: hit.key_id.clone(),
-                account_id: hit.account_id.clone(),
-                user_id: hit.user_id.clone(),
-            });
+            return Ok(hit.identity());
         }
         let candidates = self.db.api_keys().by_lookup(&lookup_of(digest)).await?;
         for record in candidates {
@@ -232,22 +237,17 @@ impl ApiKeyService {
             .await
             .map_err(|e| Error::Internal(format!("verification task: {e}")))?;
             if matches {
-                self.by_digest.insert(
-                    *digest,
-                    VerifiedKey {
-                        key_id: record.id.clone(),
-                        account_id: record.account_id.clone(),
-                        user_id: record.user_id.clone(),
-                        expires_at: record.expires_at,
-                        checked_at: Instant::now(),
-                    },
-                );
-                self.active_ids.insert(record.id.clone(), Instant::now());
-                return Ok(KeyIdentity {
-                    key_id: record.id,
+                let verified = VerifiedKey {
+                    key_id: record.id.clone(),
                     account_id: record.account_id,
                     user_id: record.user_id,
-                });
+                    expires_at: record.expires_at,
+                    checked_at: Instant::now(),
+                };
+                let identity = verified.identity();
+                self.by_digest.insert(*digest, verified);
+                self.active_ids.insert(record.id, Instant::now());
+                return Ok(identity);
             }
         }
         Err(unauthorized())

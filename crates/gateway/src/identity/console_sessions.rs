@@ -105,12 +105,7 @@ impl ConsoleSessions {
         let (record, principal) = match credential {
             ConsoleCredential::ApiKey(key) => {
                 let id = self.keys.verify(key).await?;
-                let key_expiry = self
-                    .db
-                    .api_keys()
-                    .get(&id.key_id)
-                    .await?
-                    .and_then(|r| r.expires_at);
+                let key_expiry = id.expires_at;
                 let record = ConsoleSessionRecord {
                     account_id: id.account_id,
                     user_id: id.user_id,

@@ -427,15 +427,9 @@ impl AuthorizationRepository {
         )
     }
 
-    /// Spends a link: `Some` once, for an unexpired link; `None` when unknown, expired or
+    /// Spends a link: `true` once, for an unexpired link; `false` when unknown, expired or
     /// already used (two concurrent uses: one wins).
-    pub async fn use_link(&self, secret: &str) -> Result<Option<SignInLinkRecord>, Error> {
-        let Some(link) = self.link(secret).await? else {
-            return Ok(None);
-        };
-        if link.used_at.is_some() || link.expires_at <= Utc::now() {
-            return Ok(None);
-        }
+    pub async fn spend_link(&self, secret: &str) -> Result<bool, Error> {
         let spent = oauth_sign_in_link::Entity::update_many()
             .col_expr(
                 oauth_sign_in_link::Column::UsedAt,
@@ -443,8 +437,9 @@ impl AuthorizationRepository {
             )
             .filter(oauth_sign_in_link::Column::IdDigest.eq(super::sha256_hex(secret)))
             .filter(oauth_sign_in_link::Column::UsedAt.is_null())
+            .filter(oauth_sign_in_link::Column::ExpiresAt.gt(Utc::now()))
             .exec(&self.conn)
             .await?;
-        Ok((spent.rows_affected == 1).then_some(link))
+        Ok(spent.rows_affected == 1)
     }
 }
