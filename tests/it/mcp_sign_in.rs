@@ -1016,3 +1016,58 @@ async fn browser_clients_may_call_the_sign_in_endpoints_from_any_origin() {
         .unwrap();
     assert_eq!(resp.status(), 405);
 }
+
+#[tokio::test]
+async fn signed_in_clients_keep_to_the_servers_rules_and_are_audited() {
+    let server = TestServer::start().await;
+    let client_id = register(&server).await;
+    let shared = McpServer::create(
+        &server,
+        json!({"name": "Shared rules", "isPublic": true,
+               "restrictions": {"users": {"mode": "blocklist", "blockedIds": ["mallory"]}}}),
+    )
+    .await;
+    let query = authorize_query(&server, &client_id, &shared.server_id);
+    // A user the server's `users` restriction blocks cannot sign a client in to it.
+    let mallory = server.create_key("default", "mallory").await;
+    let (status, location, html) = sign_in(&server, &query, &mallory, "approve").await;
+    assert_eq!(status, 403, "{html}");
+    assert!(location.is_none());
+    // Another user of the account may (the server is public); the client's calls are recorded
+    // under its grant.
+    let bob = server.create_key("default", "bob").await;
+    let (status, location, _) = sign_in(&server, &query, &bob, "approve").await;
+    assert_eq!(status, 303);
+    let code = param(&location.unwrap(), "code").unwrap();
+    let (_, tokens) = token(
+        &server,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("client_id", &client_id),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", VERIFIER),
+        ],
+    )
+    .await;
+    let access = tokens["access_token"].as_str().unwrap();
+    let (status, _, body) = crate::mcp::send(
+        post_2026(
+            &server,
+            &format!("/mcp/{}", shared.server_id),
+            1,
+            "tools/call",
+            json!({"name": "list_connectors_alloy", "arguments": {}}),
+        )
+        .bearer_auth(access),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    server.gateway().audit().flush().await;
+    let (_, events) =
+        send(server.request(Method::GET, "/api/audit?tool=list_connectors_alloy")).await;
+    let event = &events["events"][0];
+    assert_eq!(event["userId"], "bob");
+    assert_eq!(event["principal"]["kind"], "oauth_grant", "{event}");
+    assert!(!events.to_string().contains(access), "never the token");
+}
