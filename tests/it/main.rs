@@ -8,7 +8,9 @@ mod support;
 mod credentials;
 mod management;
 mod mcp;
+mod mcp_consent;
 mod mcp_sign_in;
+mod mcp_sso;
 mod oauth;
 
 mod auth;

@@ -11,14 +11,15 @@ use sha2::Digest;
 use crate::mcp::{McpServer, post_2026};
 use crate::support::*;
 
-const REDIRECT: &str = "http://127.0.0.1:9/callback";
-const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk-and-some-more-entropy";
+pub(crate) const REDIRECT: &str = "http://127.0.0.1:9/callback";
+pub(crate) const VERIFIER: &str =
+    "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk-and-some-more-entropy";
 
-fn challenge(verifier: &str) -> String {
+pub(crate) fn challenge(verifier: &str) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier))
 }
 
-fn no_redirects() -> reqwest::Client {
+pub(crate) fn no_redirects() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -26,7 +27,7 @@ fn no_redirects() -> reqwest::Client {
 }
 
 /// A query parameter of a URL.
-fn param(url: &str, name: &str) -> Option<String> {
+pub(crate) fn param(url: &str, name: &str) -> Option<String> {
     reqwest::Url::parse(url)
         .unwrap()
         .query_pairs()
@@ -34,7 +35,7 @@ fn param(url: &str, name: &str) -> Option<String> {
         .map(|(_, v)| v.into_owned())
 }
 
-async fn register(server: &TestServer) -> String {
+pub(crate) async fn register(server: &TestServer) -> String {
     let resp = server
         .anonymous(Method::POST, "/oauth/register")
         .json(&json!({"redirect_uris": [REDIRECT], "client_name": "It <b>client</b>", "application_type": "native"}))
@@ -48,7 +49,20 @@ async fn register(server: &TestServer) -> String {
     client["client_id"].as_str().unwrap().to_owned()
 }
 
-fn authorize_query(server: &TestServer, client_id: &str, server_id: &str) -> Vec<(String, String)> {
+pub(crate) fn authorize_query(
+    server: &TestServer,
+    client_id: &str,
+    server_id: &str,
+) -> Vec<(String, String)> {
+    authorize_query_at(&server.base, client_id, server_id)
+}
+
+/// The authorization request for `server_id` of a gateway whose public URL is `public_url`.
+pub(crate) fn authorize_query_at(
+    public_url: &str,
+    client_id: &str,
+    server_id: &str,
+) -> Vec<(String, String)> {
     vec![
         ("response_type".into(), "code".into()),
         ("client_id".into(), client_id.into()),
@@ -56,14 +70,14 @@ fn authorize_query(server: &TestServer, client_id: &str, server_id: &str) -> Vec
         ("state".into(), "st-1".into()),
         ("code_challenge".into(), challenge(VERIFIER)),
         ("code_challenge_method".into(), "S256".into()),
-        ("resource".into(), server.url(&format!("/mcp/{server_id}"))),
+        ("resource".into(), format!("{public_url}/mcp/{server_id}")),
         ("scope".into(), "mcp".into()),
     ]
 }
 
 /// The form's contract: GET the page (hidden csrf_token + cookie), POST it back with the
 /// credential and the decision. Answers the POST's status and `Location`.
-async fn sign_in(
+pub(crate) async fn sign_in(
     server: &TestServer,
     query: &[(String, String)],
     credential: &str,
@@ -117,6 +131,23 @@ async fn sign_in(
     (status, location, resp.text().await.unwrap())
 }
 
+/// The tokens of an approved code (the exchange must succeed).
+pub(crate) async fn exchanged(server: &TestServer, client_id: &str, code: &str) -> Value {
+    let (status, tokens) = token(
+        server,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("client_id", client_id),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", VERIFIER),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{tokens}");
+    tokens
+}
+
 /// Signs in with the bootstrap key and approves: the code the client gets back.
 async fn approved_code(server: &TestServer, query: &[(String, String)]) -> String {
     let (status, location, _) = sign_in(server, query, BOOTSTRAP_KEY, "approve").await;
@@ -131,22 +162,10 @@ async fn approved_tokens(
     client_id: &str,
 ) -> Value {
     let code = approved_code(server, query).await;
-    let (status, tokens) = token(
-        server,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("client_id", client_id),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", VERIFIER),
-        ],
-    )
-    .await;
-    assert_eq!(status, 200, "{tokens}");
-    tokens
+    exchanged(server, client_id, &code).await
 }
 
-async fn token(server: &TestServer, form: &[(&str, &str)]) -> (u16, Value) {
+pub(crate) async fn token(server: &TestServer, form: &[(&str, &str)]) -> (u16, Value) {
     let resp = server
         .anonymous(Method::POST, "/oauth/token")
         .form(form)
@@ -158,7 +177,7 @@ async fn token(server: &TestServer, form: &[(&str, &str)]) -> (u16, Value) {
     (status, resp.json().await.unwrap())
 }
 
-async fn tools_list(server: &TestServer, server_id: &str, access: &str) -> u16 {
+pub(crate) async fn tools_list(server: &TestServer, server_id: &str, access: &str) -> u16 {
     let (status, _, _) = crate::mcp::send(
         post_2026(
             server,
@@ -856,18 +875,7 @@ async fn clients_may_be_named_by_their_metadata_document() {
     let (status, location, _) = sign_in(&server, &query, BOOTSTRAP_KEY, "approve").await;
     assert_eq!(status, 303);
     let code = param(&location.unwrap(), "code").unwrap();
-    let (status, tokens) = token(
-        &server,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("client_id", &client_id),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", VERIFIER),
-        ],
-    )
-    .await;
-    assert_eq!(status, 200, "{tokens}");
+    let tokens = exchanged(&server, &client_id, &code).await;
     assert_eq!(
         tools_list(
             &server,

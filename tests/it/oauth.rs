@@ -22,14 +22,14 @@ use crate::credentials::{
 use crate::support::*;
 
 /// The Node.js authorization server, stopped when dropped.
-struct AuthServer {
+pub(crate) struct AuthServer {
     child: Child,
-    issuer: String,
+    pub(crate) issuer: String,
 }
 
 impl AuthServer {
     /// Starts it with access tokens living `access_token_ttl` seconds.
-    fn start(access_token_ttl: u64) -> Self {
+    pub(crate) fn start(access_token_ttl: u64) -> Self {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("node");
         assert!(
             dir.join("node_modules/oidc-provider").is_dir(),
@@ -59,7 +59,7 @@ impl AuthServer {
         }
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.issuer)
     }
 }
@@ -72,13 +72,13 @@ impl Drop for AuthServer {
 }
 
 /// A browser: follows nothing by itself, keeps cookies.
-struct Browser {
+pub(crate) struct Browser {
     http: reqwest::Client,
-    cookies: BTreeMap<String, String>,
+    pub(crate) cookies: BTreeMap<String, String>,
 }
 
 impl Browser {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Browser {
             http: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
@@ -89,14 +89,32 @@ impl Browser {
     }
 
     /// GET with the cookies; answers status, `Location` (absolute) and body.
-    async fn get(&mut self, url: &str) -> (u16, Option<String>, String) {
+    pub(crate) async fn get(&mut self, url: &str) -> (u16, Option<String>, String) {
+        let req = self.http.get(url);
+        self.send(req, url).await
+    }
+
+    /// POST of a form with the cookies, answered as [`Browser::get`] does.
+    pub(crate) async fn post_form(
+        &mut self,
+        url: &str,
+        form: &[(String, String)],
+    ) -> (u16, Option<String>, String) {
+        let req = self.http.post(url).form(form);
+        self.send(req, url).await
+    }
+
+    async fn send(
+        &mut self,
+        mut req: reqwest::RequestBuilder,
+        url: &str,
+    ) -> (u16, Option<String>, String) {
         let cookie = self
             .cookies
             .iter()
             .map(|(k, v)| format!("{k}={v}"))
             .collect::<Vec<_>>()
             .join("; ");
-        let mut req = self.http.get(url);
         if !cookie.is_empty() {
             req = req.header("cookie", cookie);
         }
@@ -119,7 +137,7 @@ impl Browser {
     }
 
     /// Follows redirects from `url` until one points under `stop`; answers that address.
-    async fn follow_until(&mut self, url: &str, stop: &str) -> String {
+    pub(crate) async fn follow_until(&mut self, url: &str, stop: &str) -> String {
         let mut next = url.to_owned();
         for _ in 0..10 {
             let (status, location, body) = self.get(&next).await;

@@ -11,6 +11,11 @@
 //
 // ACCESS_TOKEN_TTL (seconds, default 3600) sets the access-token lifetime.
 //
+// It is also the OpenID Connect provider of the gateway's single sign-on tests
+// (tests/it/mcp_sso.rs): ID tokens (RS256, keys at /jwks) carry the scopes' claims. An end user
+// named like an email address has that `email`, verified unless the name starts with
+// `unverified`, and a `tenant` claim: the domain's first label (`bob@acme.test` → `acme`).
+//
 // One test-only endpoint: `POST /test/expire-access-token` with a form field `token` destroys
 // that access token alone (the grant and its refresh token stay valid), the way a platform
 // invalidates an access token early. (RFC 7009 revocation of an access token revokes the whole
@@ -34,7 +39,10 @@ const provider = new Provider(issuer, {
   pkce: { required: () => true },
   issueRefreshToken: async () => true,
   rotateRefreshToken: () => true,
-  scopes: ['openid', 'offline_access', 'profile', 'read', 'write'],
+  scopes: ['openid', 'offline_access', 'profile', 'email', 'tenant', 'read', 'write'],
+  claims: { openid: ['sub'], email: ['email', 'email_verified'], tenant: ['tenant'] },
+  // The scopes' claims in the ID token itself, not only at the userinfo endpoint.
+  conformIdTokenClaims: false,
   ttl: {
     AccessToken: accessTokenTtl,
     AuthorizationCode: 60,
@@ -44,7 +52,18 @@ const provider = new Provider(issuer, {
     Session: 3600,
   },
   interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
-  findAccount: async (_ctx, id) => ({ accountId: id, claims: async () => ({ sub: id }) }),
+  findAccount: async (_ctx, id) => ({
+    accountId: id,
+    claims: async () => {
+      if (!id.includes('@')) return { sub: id };
+      return {
+        sub: id,
+        email: id,
+        email_verified: !id.startsWith('unverified'),
+        tenant: id.split('@')[1].split('.')[0],
+      };
+    },
+  }),
   cookies: { keys: ['alloy-test-cookie-key-0123456789'] },
   // Clear error messages in the token endpoint's answers help a failing test explain itself.
   renderError: async (ctx, out) => {

@@ -44,33 +44,63 @@ async function loggingFetch(input, init) {
   return response;
 }
 
-/** The form's contract, as a browser would do it: answers the redirect's `code`, `state`, `iss`. */
-async function signInHeadlessly(authorizationUrl) {
-  const page = await fetch(authorizationUrl, { redirect: "manual" });
-  if (page.status !== 200) fail(`sign-in page: HTTP ${page.status}: ${await page.text()}`);
+/** The cookie of a page's answer and its hidden csrf_token field (they must agree). */
+async function formOf(page, what) {
   const cookie = page.headers
     .getSetCookie()
     .map((c) => c.split(";")[0])
     .find((c) => c.startsWith("alloy_oauth_csrf="));
-  if (!cookie) fail("sign-in page: no alloy_oauth_csrf cookie");
+  if (!cookie) fail(`${what}: no alloy_oauth_csrf cookie`);
   const html = await page.text();
   const csrf = /name="csrf_token" value="([^"]+)"/.exec(html)?.[1];
-  if (!csrf) fail("sign-in page: no csrf_token field");
-  if (cookie !== `alloy_oauth_csrf=${csrf}`) fail("the cookie and the hidden field differ");
-  // Every parameter of the authorization request again, then the page's fields.
+  if (!csrf) fail(`${what}: no csrf_token field`);
+  if (cookie !== `alloy_oauth_csrf=${csrf}`) fail(`${what}: the cookie and the hidden field differ`);
+  return { cookie, csrf, html };
+}
+
+/** POSTs the sign-in form: every parameter of the authorization request again, then `fields`. */
+async function postForm(authorizationUrl, cookie, fields) {
   const form = new URLSearchParams(new URL(authorizationUrl).searchParams);
-  form.set("csrf_token", csrf);
-  form.set("credential", apiKey);
-  form.set("decision", "approve");
-  const posted = await fetch(new URL("/oauth/authorize", authorizationUrl), {
+  for (const [k, v] of Object.entries(fields)) form.set(k, v);
+  return fetch(new URL("/oauth/authorize", authorizationUrl), {
     method: "POST",
     redirect: "manual",
     headers: { "content-type": "application/x-www-form-urlencoded", cookie },
     body: form,
   });
+}
+
+/**
+ * The form's contract, as a browser does it: sign in with the key (`continue`), read the consent
+ * screen (the server's restrictions, a signed ticket), approve with the ticket. Answers the
+ * redirect's `code`, `state`, `iss`.
+ */
+async function signInHeadlessly(authorizationUrl) {
+  const page = await fetch(authorizationUrl, { redirect: "manual" });
+  if (page.status !== 200) fail(`sign-in page: HTTP ${page.status}: ${await page.text()}`);
+  const signIn = await formOf(page, "sign-in page");
+  const consentPage = await postForm(authorizationUrl, signIn.cookie, {
+    csrf_token: signIn.csrf,
+    credential: apiKey,
+    decision: "continue",
+  });
+  if (consentPage.status !== 200) {
+    fail(`consent screen: HTTP ${consentPage.status}: ${await consentPage.text()}`);
+  }
+  const consent = await formOf(consentPage, "consent screen");
+  if (!consent.html.includes("Connectors: every connector of the catalog.")) {
+    fail(`consent screen without the server's restrictions: ${consent.html}`);
+  }
+  const ticket = /name="ticket" value="([^"]+)"/.exec(consent.html)?.[1];
+  if (!ticket) fail("consent screen: no ticket field");
+  const posted = await postForm(authorizationUrl, consent.cookie, {
+    csrf_token: consent.csrf,
+    ticket,
+    decision: "approve",
+  });
   const location = posted.headers.get("location");
   if (posted.status !== 303 || !location) {
-    fail(`sign-in form: HTTP ${posted.status}: ${await posted.text()}`);
+    fail(`consent form: HTTP ${posted.status}: ${await posted.text()}`);
   }
   if (!location.startsWith(`${REDIRECT_URL}?`)) fail(`redirected elsewhere: ${location}`);
   const back = new URL(location).searchParams;

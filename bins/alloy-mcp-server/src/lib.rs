@@ -14,4 +14,5 @@ pub mod observability;
 pub mod rotation;
 pub mod secrets;
 pub mod settings;
+pub mod single_sign_on;
 pub mod startup;

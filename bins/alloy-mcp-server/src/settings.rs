@@ -204,6 +204,10 @@ pub struct ServeSettings {
     /// there), e.g. `0.0.0.0:9090` on a network only Prometheus reaches.
     #[arg(long, env = "ALLOY_METRICS_BIND")]
     pub metrics_bind: Option<SocketAddr>,
+
+    /// Single sign-on on the MCP sign-in page (`ALLOY_OIDC_*`).
+    #[command(flatten)]
+    pub single_sign_on: crate::single_sign_on::SingleSignOnArgs,
 }
 
 /// Logging settings.

@@ -368,6 +368,10 @@ fn log_setup(
 /// Builds the application and starts serving.
 pub async fn start(store: StoreSettings, serve: ServeSettings) -> anyhow::Result<Running> {
     check_bootstrap_key(serve.bootstrap_api_key.as_deref())?;
+    let single_sign_on = serve.single_sign_on.settings()?;
+    if let Some(sso) = &single_sign_on {
+        tracing::info!(issuer = %sso.issuer, "single sign-on on the MCP sign-in page");
+    }
     let db = open_database_retrying(&store).await?;
     let listener = TcpListener::bind(serve.bind)
         .await
@@ -393,6 +397,7 @@ pub async fn start(store: StoreSettings, serve: ServeSettings) -> anyhow::Result
     config.oauth.dynamic_registration = serve.oauth_dynamic_registration;
     config.oauth.client_metadata_documents = serve.oauth_client_metadata;
     config.oauth.client_metadata_http = serve.oauth_client_metadata_http;
+    config.oauth.single_sign_on = single_sign_on;
     config.audit = audit_config(&serve);
     config.cache_fresh_for = Duration::from_millis(serve.cache_fresh_ms);
     let gateway = Gateway::with_catalog(db.clone(), config, Arc::clone(&slot), executor(&serve)?);

@@ -84,6 +84,8 @@ pub enum Route {
     OAuthRegister,
     /// `/oauth/authorize` (the sign-in page and its form)
     OAuthAuthorize,
+    /// `/oauth/sso/callback`: the single sign-on provider's answer.
+    OAuthSingleSignOnCallback,
     /// `/oauth/token`
     OAuthToken,
     /// `/oauth/revoke` (RFC 7009)
@@ -128,6 +130,7 @@ impl Route {
             }
             ["oauth", "register"] => Some(Route::OAuthRegister),
             ["oauth", "authorize"] => Some(Route::OAuthAuthorize),
+            ["oauth", "sso", "callback"] => Some(Route::OAuthSingleSignOnCallback),
             ["oauth", "token"] => Some(Route::OAuthToken),
             ["oauth", "revoke"] => Some(Route::OAuthRevoke),
             ["admin"] => Some(Route::Console),
@@ -226,7 +229,9 @@ impl Route {
                 "GET, HEAD, OPTIONS"
             }
             Route::OAuthAuthorize => "GET, POST",
-            Route::OAuthGrants | Route::OAuthSignInLink(_) => "GET",
+            Route::OAuthGrants | Route::OAuthSignInLink(_) | Route::OAuthSingleSignOnCallback => {
+                "GET"
+            }
             Route::SignInLinks(_) => "POST",
             Route::OAuthGrant(_) => "DELETE",
             Route::OAuthRegister | Route::OAuthToken | Route::OAuthRevoke => "POST, OPTIONS",
@@ -278,6 +283,7 @@ impl Route {
             Route::OAuthSignInLink(_) => "/oauth/sign-in/{link}",
             Route::OAuthRegister => "/oauth/register",
             Route::OAuthAuthorize => "/oauth/authorize",
+            Route::OAuthSingleSignOnCallback => "/oauth/sso/callback",
             Route::OAuthToken => "/oauth/token",
             Route::OAuthRevoke => "/oauth/revoke",
             Route::Mcp {
@@ -333,6 +339,7 @@ impl Route {
             Route::OAuthSignInLink(id()),
             Route::OAuthRegister,
             Route::OAuthAuthorize,
+            Route::OAuthSingleSignOnCallback,
             Route::OAuthToken,
             Route::OAuthRevoke,
             Route::Mcp {
@@ -386,6 +393,7 @@ impl Route {
                 | Route::OAuthSignInLink(_)
                 | Route::OAuthRegister
                 | Route::OAuthAuthorize
+                | Route::OAuthSingleSignOnCallback
                 | Route::OAuthToken
                 | Route::OAuthRevoke
                 | Route::Mcp { .. } => {}

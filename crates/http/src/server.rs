@@ -282,6 +282,7 @@ async fn dispatch(
         | Route::OAuthRegister
         | Route::OAuthSignInLink(_)
         | Route::OAuthAuthorize
+        | Route::OAuthSingleSignOnCallback
         | Route::OAuthToken
         | Route::OAuthRevoke => crate::authorization::handle(state, ctx, route, req).await,
         Route::Root => crate::console::root(),

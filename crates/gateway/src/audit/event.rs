@@ -105,6 +105,7 @@ impl AuditEvent {
             Principal::UserToken { .. } => ("user_token", caller.user_id.clone()),
             Principal::AccessToken { server_id } => ("access_token", server_id.clone()),
             Principal::OAuthGrant { grant_id, .. } => ("oauth_grant", grant_id.clone()),
+            Principal::SingleSignOn { .. } => ("sso", caller.user_id.clone()),
         };
         r.principal_kind = kind.to_owned();
         r.principal_id = Some(id);

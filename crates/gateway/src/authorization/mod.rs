@@ -4,35 +4,41 @@
 //! rotated refresh tokens whose reuse revokes the grant, and revocation (RFC 7009).
 //!
 //! Who signs in is decided by the sign-in form (an API key or user token, checked by the same
-//! rules as the MCP endpoint's), so a grant stands for exactly what that credential could do on
-//! that server; revoking the key or the grant ends it.
+//! rules as the MCP endpoint's; a one-time sign-in link; or an external OpenID Connect provider),
+//! so a grant stands for exactly what that sign-in could do on that server; revoking the key,
+//! the grant, or turning single sign-on off ends it. The `approval` module holds the consent step.
 
 mod access_tokens;
+mod approval;
 mod client_metadata;
 mod grants;
 mod request;
 mod sign_in_links;
+mod signed;
+mod single_sign_on;
 mod token_endpoint;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use alloy_domain::ApiError;
-use alloy_storage::{Database, OAuthClientRecord, OAuthCodeRecord, OAuthGrantRecord};
+use alloy_storage::{Database, OAuthClientRecord};
 use chrono::Utc;
 use dashmap::DashMap;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Value, json};
 
 pub use access_tokens::AccessClaims;
+pub use approval::{Consent, SignIn, describe_restrictions};
 pub use request::{AuthorizeError, AuthorizeParameters, AuthorizeRequest, SCOPE, redirect_matches};
 pub use sign_in_links::{LINK_PREFIX, LinkRefusal};
+pub use single_sign_on::{
+    AccountMapping, SingleSignOnError, SingleSignOnIdentity, SingleSignOnSettings,
+    provider_url_allowed,
+};
 
-use crate::Gateway;
-use crate::audit::{AuditEvent, AuditWriter, Outcome};
+use crate::audit::AuditWriter;
 use crate::error::Error;
-use crate::identity::{ApiKeyService, AuthHeaders, Caller, Principal};
-use crate::mcp::access::McpAuth;
+use crate::identity::{ApiKeyService, Caller, Principal};
 use access_tokens::AccessTokens;
 
 /// Settings of the authorization server.
@@ -48,6 +54,8 @@ pub struct OAuthSettings {
     pub client_metadata_documents: bool,
     /// Whether such URLs may be plain `http` (tests, local development).
     pub client_metadata_http: bool,
+    /// An external OpenID Connect provider users may sign in with, if any.
+    pub single_sign_on: Option<SingleSignOnSettings>,
 }
 
 impl Default for OAuthSettings {
@@ -58,6 +66,7 @@ impl Default for OAuthSettings {
             dynamic_registration: true,
             client_metadata_documents: true,
             client_metadata_http: false,
+            single_sign_on: None,
         }
     }
 }
@@ -69,6 +78,13 @@ const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'.')
     .remove(b'_')
     .remove(b'~');
+
+/// The `key_id` of grants made by single sign-on, which no API key stands behind: they last
+/// while single sign-on stays configured.
+pub(crate) const SSO_KEY_ID: &str = "sso";
+
+/// The user-token ID of a caller signed in by a sign-in link.
+pub(crate) const LINK_TOKEN_ID: &str = "sign-in-link";
 
 /// Authorization codes live this long.
 const CODE_TTL: chrono::Duration = chrono::Duration::seconds(60);
@@ -126,6 +142,10 @@ pub struct AuthorizationServer {
     settings: OAuthSettings,
     client_metadata: client_metadata::ClientMetadata,
     recheck: Duration,
+    /// The consent screen's sign-in tickets.
+    tickets: signed::Signed,
+    /// The external OpenID Connect provider, when configured.
+    single_sign_on: Option<single_sign_on::SingleSignOn>,
     /// Grants known to be live, with when that was read (revocation elsewhere is seen within
     /// `recheck`, at once here).
     live: Arc<DashMap<String, Instant>>,
@@ -157,8 +177,14 @@ impl AuthorizationServer {
             settings.client_metadata_documents,
             settings.client_metadata_http,
         );
+        let single_sign_on = settings
+            .single_sign_on
+            .clone()
+            .map(|s| single_sign_on::SingleSignOn::new(s, issuer, jwt_secret));
         AuthorizationServer {
             client_metadata,
+            tickets: signed::Signed::new(jwt_secret, "sign-in-ticket+jwt"),
+            single_sign_on,
             db,
             issuer: issuer.to_owned(),
             tokens: AccessTokens::new(jwt_secret, issuer, settings.access_token_ttl),
@@ -408,7 +434,7 @@ impl AuthorizationServer {
         let Some(claims) = self.tokens.verify(token, &self.resource_of(server_id)) else {
             return Ok(None);
         };
-        if !self.grant_is_live(&claims.gid).await? || !self.keys.is_active(&claims.kid).await? {
+        if !self.grant_is_live(&claims.gid).await? || !self.backing_is_active(&claims.kid).await? {
             return Ok(None);
         }
         Ok(Some(Caller {
@@ -421,100 +447,18 @@ impl AuthorizationServer {
         }))
     }
 
+    /// Whether what a grant or sign-in rests on still holds: its API key is active, or (for
+    /// single sign-on) single sign-on is still configured.
+    pub(crate) async fn backing_is_active(&self, key_id: &str) -> Result<bool, Error> {
+        if key_id == SSO_KEY_ID {
+            return Ok(self.single_sign_on.is_some());
+        }
+        self.keys.is_active(key_id).await
+    }
+
     /// Whether a bearer value is one of this server's access tokens (not an API key or user token).
     pub fn is_access_token(token: &str) -> bool {
         AccessTokens::is_access_token(token)
-    }
-}
-
-/// Who approves on the sign-in page.
-pub enum SignIn<'a> {
-    /// An API key or user token (with `x-alloy-userid`'s rule for the chosen user).
-    Credential(AuthHeaders<'a>),
-    /// A one-time sign-in link's secret.
-    Link(&'a str),
-}
-
-impl Gateway {
-    /// The sign-in form's approval: the credential is checked by the MCP endpoint's own rules
-    /// for the requested server (owner of a private server, a user of the account for a public
-    /// one, the `users` restriction); a grant and a single-use code follow. Answers the URL to
-    /// send the browser to.
-    pub async fn approve_authorization(
-        &self,
-        request: &AuthorizeRequest,
-        sign_in: SignIn<'_>,
-    ) -> Result<String, Error> {
-        let oauth = self.authorization();
-        let server_id = oauth
-            .server_of_resource(&request.resource)
-            .ok_or_else(|| Error::from(ApiError::not_found("No such MCP server")))?;
-        let (server, caller) = match sign_in {
-            SignIn::Credential(headers) => {
-                let auth = McpAuth {
-                    server_id: &server_id,
-                    access_token: None,
-                    headers,
-                };
-                self.mcp_access(&auth).await?
-            }
-            SignIn::Link(secret) => {
-                let caller = oauth.spend_link(secret).await?;
-                self.serve_caller(&server_id, caller).await?
-            }
-        };
-        let key_id = match &caller.principal {
-            Principal::ApiKey { key_id } | Principal::UserToken { key_id, .. } => key_id.clone(),
-            _ => {
-                return Err(ApiError::forbidden("Sign in with an API key or a user token").into());
-            }
-        };
-        let grant = OAuthGrantRecord {
-            id: hex::encode(rand::random::<[u8; 16]>()),
-            account_id: caller.account_id.clone(),
-            user_id: caller.user_id.clone(),
-            key_id,
-            client_id: request.client_id.clone(),
-            client_name: request.client_name.clone(),
-            server_id: server.server_id.clone(),
-            scope: request.scope.clone(),
-            created_at: Utc::now(),
-            last_used_at: None,
-            revoked_at: None,
-        };
-        self.db().authorization().insert_grant(&grant).await?;
-        let code = random_secret("mac_");
-        self.db()
-            .authorization()
-            .insert_code(
-                &code,
-                &OAuthCodeRecord {
-                    grant_id: grant.id.clone(),
-                    client_id: request.client_id.clone(),
-                    redirect_uri: request.redirect_uri.clone(),
-                    code_challenge: request.code_challenge.clone(),
-                    expires_at: Utc::now() + CODE_TTL,
-                },
-            )
-            .await?;
-        self.audit().record(
-            AuditEvent::new("oauth.granted", Outcome::Ok)
-                .by(&caller)
-                .server(&server.server_id)
-                .details(json!({
-                    "grantId": grant.id,
-                    "clientId": grant.client_id,
-                    "clientName": grant.client_name,
-                })),
-        );
-        Ok(redirect_with(
-            &request.redirect_uri,
-            &[
-                ("code", Some(code.as_str())),
-                ("state", request.state.as_deref()),
-                ("iss", Some(oauth.issuer())),
-            ],
-        ))
     }
 }
 

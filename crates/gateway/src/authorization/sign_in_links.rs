@@ -1,7 +1,7 @@
 //! One-time sign-in links (`POST /api/users/:userId/sign-in-links`): how a SaaS that embeds the
 //! gateway signs one of its end users in to the OAuth sign-in page without sharing a key. The
 //! operator's backend mints a link with its API key; the end user opens it (or its secret is
-//! given as the form's `credential`); the first approval spends it. Minutes-long, single use.
+//! given as the form's `credential`); signing in with it spends it. Minutes-long, single use.
 
 use std::time::Duration;
 
@@ -116,7 +116,7 @@ impl AuthorizationServer {
             user_id: link.user_id,
             principal: Principal::UserToken {
                 key_id: link.key_id,
-                token_id: "sign-in-link".to_owned(),
+                token_id: super::LINK_TOKEN_ID.to_owned(),
             },
         })
     }

@@ -167,7 +167,7 @@ impl AuthorizationServer {
             .map_err(crate::Error::from)?
             .filter(|g| g.revoked_at.is_none())
             .ok_or_else(|| invalid_grant("The grant was revoked"))?;
-        if !self.keys.is_active(&grant.key_id).await? {
+        if !self.backing_is_active(&grant.key_id).await? {
             return Err(invalid_grant("The API key behind this grant was revoked"));
         }
         Ok(grant)

@@ -43,6 +43,12 @@ pub enum Principal {
         /// The API key behind it.
         key_id: String,
     },
+    /// A user an external OpenID Connect provider vouched for (single sign-on on the MCP
+    /// sign-in page).
+    SingleSignOn {
+        /// The provider's `sub`.
+        subject: String,
+    },
     /// A user token issued under an API key.
     UserToken {
         /// The issuing key's ID.
@@ -66,6 +72,10 @@ impl Caller {
             }
             Principal::AccessToken { server_id } => format!("token:{server_id}"),
             Principal::OAuthGrant { grant_id, .. } => format!("grant:{grant_id}"),
+            Principal::SingleSignOn { subject } => {
+                use sha2::Digest;
+                format!("sso:{}", hex::encode(&sha2::Sha256::digest(subject)[..12]))
+            }
         }
     }
 

@@ -5,7 +5,9 @@
 //! management API's, because OAuth clients read that one. Machine endpoints allow any origin
 //! (browser-based MCP clients call them; no cookie or ambient credential is involved).
 
+mod pages;
 pub mod sign_in;
+mod single_sign_on;
 
 use alloy_gateway::authorization::OAuthError;
 use hyper::header::{self, HeaderValue};
@@ -54,6 +56,7 @@ pub async fn handle(
         }
         Route::OAuthAuthorize => return sign_in::handle(state, ctx, req).await,
         Route::OAuthSignInLink(secret) => return sign_in::open_link(state, &secret).await,
+        Route::OAuthSingleSignOnCallback => return single_sign_on::callback(state, req).await,
         Route::OAuthRegister => match json_body(state, req).await {
             Ok(body) => match oauth.register(&body).await {
                 Ok(client) => respond::json(StatusCode::CREATED, &client),

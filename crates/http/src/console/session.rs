@@ -221,7 +221,9 @@ fn view(session: &ConsoleSession) -> Value {
     let (principal, key_id) = match &session.caller.principal {
         Principal::ApiKey { key_id } => ("apiKey", key_id.as_str()),
         Principal::UserToken { key_id, .. } => ("userToken", key_id.as_str()),
-        Principal::AccessToken { .. } | Principal::OAuthGrant { .. } => ("other", ""),
+        Principal::AccessToken { .. }
+        | Principal::OAuthGrant { .. }
+        | Principal::SingleSignOn { .. } => ("other", ""),
     };
     json!({
         "accountId": session.caller.account_id,
