@@ -28,5 +28,6 @@ mod persistence;
 mod postgres;
 mod rate_limits;
 mod replicas;
+mod tls;
 mod upstream_guard;
 mod validation;

@@ -1079,3 +1079,65 @@ async fn signed_in_clients_keep_to_the_servers_rules_and_are_audited() {
     assert_eq!(event["principal"]["kind"], "oauth_grant", "{event}");
     assert!(!events.to_string().contains(access), "never the token");
 }
+
+#[tokio::test]
+async fn https_metadata_documents_need_a_trusted_authority() {
+    let document = crate::tls::serve_json("/client.json", |url| {
+        serde_json::to_vec(&json!({"client_id": url, "client_name": "Internal",
+                                   "redirect_uris": [REDIRECT]}))
+        .unwrap()
+    })
+    .await;
+    let query_for = |server: &TestServer, server_id: &str| {
+        let mut q = authorize_query(server, &document.url, server_id);
+        q.retain(|(k, _)| k != "client_id");
+        q.push(("client_id".into(), document.url.clone()));
+        q
+    };
+
+    // The document's certificate is signed by the test's own authority: not trusted by default.
+    let untrusted = TestServer::start_with(&["--upstream-allow", "127.0.0.0/8"]).await;
+    let a = McpServer::create(&untrusted, json!({"name": "Untrusted"})).await;
+    let resp = no_redirects()
+        .get(untrusted.url("/oauth/authorize"))
+        .query(&query_for(&untrusted, &a.server_id))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+    let html = resp.text().await.unwrap();
+    assert!(html.contains("This client cannot be used"), "{html}");
+
+    // With ALLOY_EXTRA_CA_CERTS naming that authority, the same document names the client.
+    let ca = document.ca_file.display().to_string();
+    let trusted =
+        TestServer::start_with(&["--upstream-allow", "127.0.0.0/8", "--extra-ca-certs", &ca]).await;
+    let b = McpServer::create(&trusted, json!({"name": "Trusted"})).await;
+    let resp = no_redirects()
+        .get(trusted.url("/oauth/authorize"))
+        .query(&query_for(&trusted, &b.server_id))
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status();
+    let html = resp.text().await.unwrap();
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("Internal"), "{html}");
+
+    // A file without a certificate stops start-up, naming the setting.
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.pem");
+    std::fs::write(&empty, "not a certificate\n").unwrap();
+    let (store, serve) = settings(
+        dir.path(),
+        &["--extra-ca-certs", &empty.display().to_string()],
+    );
+    let err = alloy_mcp_server::startup::start(store, serve)
+        .await
+        .err()
+        .expect("start-up refused");
+    assert!(
+        format!("{err:#}").contains("ALLOY_EXTRA_CA_CERTS"),
+        "{err:#}"
+    );
+}

@@ -1,15 +1,18 @@
 // The official TypeScript MCP SDK's own OAuth client signing in to our server from the bare URL
 // `/mcp/<serverId>`, driven by tests/it/mcp/sdk_oauth.rs.
 //
-// Environment: ALLOY_MCP_URL (the server's URL, `<public URL>/mcp/<serverId>`) and ALLOY_API_KEY
-// (the credential typed into the sign-in page). Prints one JSON line of what the SDK saw and did.
+// Environment: ALLOY_MCP_URL (the server's URL, `<public URL>/mcp/<serverId>`), ALLOY_API_KEY
+// (the credential typed into the sign-in page) and optionally ALLOY_CLIENT_METADATA_URL (the
+// HTTPS URL of this client's Client ID Metadata Document: the SDK then names itself by it instead
+// of registering). Prints one JSON line of what the SDK saw and did.
 //
-// The SDK does the OAuth work — discovery from the 401's challenge, dynamic client registration,
-// PKCE, the code exchange, refreshing on a 401 — through an `OAuthClientProvider`. The one thing
-// it leaves to the application, `redirectToAuthorization(url)`, is done here headlessly as the
-// form's contract in docs/oauth.md says: GET the page, take the hidden `csrf_token` and the
-// `alloy_oauth_csrf` cookie, POST the form back with the credential and `decision=approve`, and
-// read the code from the 303's `Location`.
+// The SDK does the OAuth work — discovery from the 401's challenge, a metadata-document client ID
+// or dynamic client registration, PKCE, the code exchange, refreshing on a 401 — through an
+// `OAuthClientProvider`. The one thing it leaves to the application,
+// `redirectToAuthorization(url)`, is done here headlessly as the form's contract in
+// docs/oauth.md says: GET the page, take the hidden `csrf_token` and the `alloy_oauth_csrf`
+// cookie, POST the form back with the credential and `decision=continue`, then approve the
+// consent screen with its ticket, and read the code from the 303's `Location`.
 import { randomUUID } from "node:crypto";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
@@ -117,6 +120,9 @@ class HeadlessProvider {
   }
   get redirectUrl() {
     return REDIRECT_URL;
+  }
+  get clientMetadataUrl() {
+    return process.env.ALLOY_CLIENT_METADATA_URL || undefined;
   }
   get clientMetadata() {
     return {

@@ -94,6 +94,12 @@ pub struct ServeSettings {
     #[arg(long, env = "ALLOY_UPSTREAM_ALLOW", default_value = "")]
     pub upstream_allow: NetworkList,
 
+    /// A PEM file of certificate authorities the gateway's outgoing HTTPS trusts besides the
+    /// system's (platform APIs and token endpoints, client metadata documents, the single
+    /// sign-on provider): a company's internal CA.
+    #[arg(long, env = "ALLOY_EXTRA_CA_CERTS")]
+    pub extra_ca_certs: Option<PathBuf>,
+
     /// OpenAPI documents, or folders of them, to load as extra connectors; a path list like
     /// `PATH` (`:`-separated on Unix). The flag may be repeated.
     #[arg(long, env = "ALLOY_CONNECTORS_PATH")]

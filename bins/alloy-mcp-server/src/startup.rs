@@ -1,11 +1,11 @@
 //! Start-up and shutdown of the server: secrets, database, bootstrap key, limiter, listener.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use alloy_connectors::{Executor, ExecutorConfig, Registry, parse_base_url_overrides};
+use alloy_connectors::{Executor, ExecutorConfig, ExtraRoots, Registry, parse_base_url_overrides};
 use alloy_gateway::audit::{ArgumentsPolicy, AuditConfig};
 use alloy_gateway::{CatalogSlot, Gateway, GatewayConfig};
 use alloy_http::{AppState, HttpConfig};
@@ -148,9 +148,23 @@ pub fn executor(serve: &ServeSettings) -> anyhow::Result<Executor> {
             .context("ALLOY_CONNECTOR_BASE_URLS")?,
         decorate: Some(crate::observability::upstream_trace_headers()),
         upstream_allow: serve.upstream_allow.0.clone(),
+        extra_roots: extra_roots(serve.extra_ca_certs.as_deref())?,
         ..ExecutorConfig::default()
     };
     Executor::new(config).context("building the HTTP executor")
+}
+
+/// The certificate authorities of `ALLOY_EXTRA_CA_CERTS`, if set.
+fn extra_roots(path: Option<&Path>) -> anyhow::Result<ExtraRoots> {
+    let Some(path) = path else {
+        return Ok(ExtraRoots::default());
+    };
+    let pem = std::fs::read(path)
+        .with_context(|| format!("reading ALLOY_EXTRA_CA_CERTS ({})", path.display()))?;
+    let roots = ExtraRoots::from_pem(&pem)
+        .with_context(|| format!("ALLOY_EXTRA_CA_CERTS ({})", path.display()))?;
+    tracing::info!(path = %path.display(), certificates = roots.len(), "trusting extra certificate authorities");
+    Ok(roots)
 }
 
 /// How often loading many `ALLOY_CONNECTORS_PATH` documents logs its progress.

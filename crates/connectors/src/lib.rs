@@ -31,7 +31,7 @@ pub use credential::{AuthTypeMetadata, CredentialField, CredentialMaterial, OAut
 pub use error::{Error, LoadError, ParameterError};
 pub use executor::{
     ActionResponse, AddressPolicy, BLOCKED_NETWORKS, ExecuteOptions, Executor, ExecutorConfig,
-    HeaderDecorator, RefusedAddress, parse_base_url_overrides,
+    ExtraRoots, HeaderDecorator, RefusedAddress, parse_base_url_overrides,
 };
 pub use model::{
     Action, ApiKeyLocation, AuthScheme, AuthSchemeKind, AuthType, BodyEncoding, Connector,

@@ -86,6 +86,7 @@ impl Gateway {
             api_keys.clone(),
             audit.clone(),
             executor.address_policy(),
+            executor.extra_roots(),
         );
         let console_sessions = ConsoleSessions::new(
             db.clone(),

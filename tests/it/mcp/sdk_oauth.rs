@@ -1,7 +1,9 @@
 //! The official SDKs' own OAuth clients sign in by URL alone (docs/oauth.md): given only
 //! `<public URL>/mcp/<serverId>`, the TypeScript SDK (npm `@modelcontextprotocol/sdk`,
 //! tests/node/ts_sdk_oauth.mjs) and the Python SDK (PyPI `mcp`, tests/python/py_sdk_oauth.py)
-//! discover the gateway from the 401's challenge, register (RFC 7591), sign in through the form
+//! discover the gateway from the 401's challenge, name themselves (TypeScript: by a Client ID
+//! Metadata Document the test serves over HTTPS on loopback; Python: by registering, RFC 7591),
+//! sign in through the form
 //! (driven headlessly by the scripts, as the form's contract says), exchange the code with
 //! PKCE, call the tools, refresh through their own refresh path, and react to a revoked grant.
 
@@ -66,7 +68,12 @@ fn python() -> PathBuf {
 
 /// A server and one MCP server on it: its bare URL, the only thing the SDKs are given.
 async fn fixture(name: &str) -> (TestServer, String) {
-    let server = TestServer::start().await;
+    fixture_with(name, &[]).await
+}
+
+/// As [`fixture`], with the server started with `args`.
+async fn fixture_with(name: &str, args: &[&str]) -> (TestServer, String) {
+    let server = TestServer::start_with(args).await;
     let mcp = McpServer::create(&server, json!({"name": name})).await;
     let url = server.url(&format!("/mcp/{}", mcp.server_id));
     (server, url)
@@ -74,7 +81,12 @@ async fn fixture(name: &str) -> (TestServer, String) {
 
 /// Runs `program args` with the server's URL and the API key in the environment; answers the
 /// JSON document the script prints (its last line, or all of its output).
-async fn run_script(program: PathBuf, args: Vec<String>, url: &str) -> Value {
+async fn run_script(
+    program: PathBuf,
+    args: Vec<String>,
+    url: &str,
+    env: Vec<(&'static str, String)>,
+) -> Value {
     let url = url.to_owned();
     let what = format!("{} {}", program.display(), args.join(" "));
     let (ok, stdout, stderr) = tokio::task::spawn_blocking(move || {
@@ -84,6 +96,7 @@ async fn run_script(program: PathBuf, args: Vec<String>, url: &str) -> Value {
             .env("ALLOY_MCP_URL", &url)
             .env("ALLOY_API_KEY", BOOTSTRAP_KEY)
             .env("PYTHONDONTWRITEBYTECODE", "1")
+            .envs(env)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -147,9 +160,17 @@ fn token_requests(out: &Value, url: &str) -> Vec<(String, u64)> {
         .collect()
 }
 
+/// How an SDK named itself to the gateway.
+enum Naming<'a> {
+    /// RFC 7591 registration: a `mcpc_…` client ID.
+    Registered,
+    /// The URL of its Client ID Metadata Document, without any registration.
+    MetadataDocument(&'a str),
+}
+
 /// What both SDKs must have done to sign in from the bare URL.
 #[track_caller]
-fn assert_signed_in(out: &Value, url: &str) {
+fn assert_signed_in(out: &Value, url: &str, naming: Naming<'_>) {
     let requests = out["requests"].as_array().expect("requests");
     // Discovery started from the bare URL's 401, through the server's resource metadata.
     assert_eq!(
@@ -169,11 +190,18 @@ fn assert_signed_in(out: &Value, url: &str) {
         .iter()
         .filter(|r| r["path"] == "/oauth/register")
         .collect();
-    assert_eq!(registrations.len(), 1, "registered once: {out}");
-    assert_eq!(registrations[0]["status"], 201);
-
     let client_id = out["clientId"].as_str().expect("clientId");
-    assert!(client_id.starts_with("mcpc_"), "{client_id}");
+    match naming {
+        Naming::Registered => {
+            assert_eq!(registrations.len(), 1, "registered once: {out}");
+            assert_eq!(registrations[0]["status"], 201);
+            assert!(client_id.starts_with("mcpc_"), "{client_id}");
+        }
+        Naming::MetadataDocument(document) => {
+            assert!(registrations.is_empty(), "no registration: {out}");
+            assert_eq!(client_id, document);
+        }
+    }
     let authorization = &out["authorizationRequest"];
     assert_eq!(authorization["client_id"], json!(client_id));
     assert_eq!(authorization["response_type"], "code");
@@ -212,11 +240,34 @@ fn assert_connectors(list: &Value) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn typescript_sdk_signs_in_by_url_refreshes_and_is_revoked() {
     let node = node();
-    let (server, url) = fixture("TypeScript OAuth").await;
+    // The client's metadata document, over HTTPS on loopback with the test's own authority,
+    // which the gateway is told to trust (and allowed to reach on loopback).
+    let document = crate::tls::serve_json("/clients/typescript.json", |url| {
+        serde_json::to_vec(&json!({
+            "client_id": url,
+            "client_name": "alloy-e2e-typescript-oauth (metadata document)",
+            "redirect_uris": ["http://127.0.0.1:33418/callback"],
+            "grant_types": ["authorization_code", "refresh_token"],
+            "response_types": ["code"],
+            "token_endpoint_auth_method": "none"
+        }))
+        .unwrap()
+    })
+    .await;
+    let ca = document.ca_file.display().to_string();
+    let args = ["--extra-ca-certs", &ca, "--upstream-allow", "127.0.0.0/8"];
+    let (server, url) = fixture_with("TypeScript OAuth", &args).await;
     let script = tests_dir().join("node/ts_sdk_oauth.mjs");
-    let out = run_script(node, vec![script.display().to_string()], &url).await;
+    let env = vec![("ALLOY_CLIENT_METADATA_URL", document.url.clone())];
+    let out = run_script(node, vec![script.display().to_string()], &url, env).await;
 
-    assert_signed_in(&out, &url);
+    assert_signed_in(&out, &url, Naming::MetadataDocument(&document.url));
+    let (_, grants) =
+        crate::support::send(server.request(reqwest::Method::GET, "/api/oauth/grants")).await;
+    assert_eq!(
+        grants["grants"][0]["clientName"], "alloy-e2e-typescript-oauth (metadata document)",
+        "the name is the document's: {grants}"
+    );
     assert_eq!(out["protocolVersion"], "2025-11-25", "{out}");
     assert!(
         out["sessionId"].as_str().is_some_and(|s| !s.is_empty()),
@@ -278,10 +329,11 @@ async fn python_sdk_in(mode: &str, protocol_version: &str) {
         python,
         vec![script.display().to_string(), "--mode".into(), mode.into()],
         &url,
+        vec![],
     )
     .await;
 
-    assert_signed_in(&out, &url);
+    assert_signed_in(&out, &url, Naming::Registered);
     assert_eq!(out["protocolVersion"], protocol_version, "{out}");
     assert_eq!(out["serverInfo"]["name"], "alloy-mcp-server", "{out}");
     assert_connectors(&out["listConnectors"]);

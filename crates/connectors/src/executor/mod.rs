@@ -23,7 +23,9 @@ mod guard;
 mod settings;
 
 pub use guard::{AddressPolicy, BLOCKED_NETWORKS, RefusedAddress};
-pub use settings::{ExecuteOptions, ExecutorConfig, HeaderDecorator, parse_base_url_overrides};
+pub use settings::{
+    ExecuteOptions, ExecutorConfig, ExtraRoots, HeaderDecorator, parse_base_url_overrides,
+};
 
 use answer::{decode_body, header_map, retry_after, small, status_error};
 
@@ -117,7 +119,9 @@ impl Executor {
             }
         });
         let addresses = std::sync::Arc::new(AddressPolicy::new(config.upstream_allow.clone()));
-        let client = reqwest::Client::builder()
+        let client = config
+            .extra_roots
+            .apply(reqwest::Client::builder())
             .dns_resolver(std::sync::Arc::new(guard::GuardedResolver {
                 policy: std::sync::Arc::clone(&addresses),
             }))
@@ -142,6 +146,12 @@ impl Executor {
     /// The addresses this executor may call, for other clients that must keep the same rule.
     pub fn address_policy(&self) -> std::sync::Arc<AddressPolicy> {
         std::sync::Arc::clone(&self.policy)
+    }
+
+    /// The certificate authorities trusted besides the system's, for the gateway's other
+    /// outgoing HTTPS clients.
+    pub fn extra_roots(&self) -> &ExtraRoots {
+        &self.config.extra_roots
     }
 
     /// The server URL requests of `connector` go to with this credential: the configured

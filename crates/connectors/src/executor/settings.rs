@@ -36,6 +36,50 @@ pub struct ExecutorConfig {
     /// Networks that may be called although private, loopback or link-local
     /// (`ALLOY_UPSTREAM_ALLOW`); see [`BLOCKED_NETWORKS`](super::BLOCKED_NETWORKS). Default: none.
     pub upstream_allow: Vec<alloy_domain::ip_network::IpNetwork>,
+    /// Certificate authorities trusted besides the system's (`ALLOY_EXTRA_CA_CERTS`).
+    pub extra_roots: ExtraRoots,
+}
+
+/// Certificate authorities the gateway's outgoing HTTPS trusts besides the system's: a
+/// company's internal CA (an API or identity provider on the intranet), or a test's own.
+#[derive(Clone, Default)]
+pub struct ExtraRoots(Vec<reqwest::Certificate>);
+
+impl ExtraRoots {
+    /// Every certificate of a PEM bundle; a bundle without one is an error.
+    pub fn from_pem(pem: &[u8]) -> Result<Self, Error> {
+        let certs = reqwest::Certificate::from_pem_bundle(pem)
+            .map_err(|e| Error::Config(format!("not a PEM certificate bundle: {e}")))?;
+        if certs.is_empty() {
+            return Err(Error::Config("no PEM certificate in it".to_owned()));
+        }
+        Ok(ExtraRoots(certs))
+    }
+
+    /// How many certificates.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// `builder`, trusting these besides the system's roots.
+    pub fn apply(&self, builder: reqwest::ClientBuilder) -> reqwest::ClientBuilder {
+        if self.0.is_empty() {
+            builder
+        } else {
+            builder.tls_certs_merge(self.0.iter().cloned())
+        }
+    }
+}
+
+impl std::fmt::Debug for ExtraRoots {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ExtraRoots({} certificates)", self.0.len())
+    }
 }
 
 /// Adds headers to an outgoing request (see [`ExecutorConfig::decorate`]).
@@ -63,6 +107,7 @@ impl Default for ExecutorConfig {
             user_agent: concat!("alloy-mcp-server/", env!("CARGO_PKG_VERSION")).to_owned(),
             decorate: None,
             upstream_allow: Vec::new(),
+            extra_roots: ExtraRoots::default(),
         }
     }
 }

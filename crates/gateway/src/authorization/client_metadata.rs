@@ -40,10 +40,16 @@ pub(crate) fn is_url(client_id: &str) -> bool {
 }
 
 impl ClientMetadata {
-    pub(crate) fn new(addresses: Arc<AddressPolicy>, enabled: bool, allow_http: bool) -> Self {
+    pub(crate) fn new(
+        addresses: Arc<AddressPolicy>,
+        roots: &alloy_connectors::ExtraRoots,
+        enabled: bool,
+        allow_http: bool,
+    ) -> Self {
         let client = enabled
             .then(|| {
-                reqwest::Client::builder()
+                roots
+                    .apply(reqwest::Client::builder())
                     .dns_resolver(addresses.resolver())
                     .redirect(reqwest::redirect::Policy::none())
                     .timeout(TIMEOUT)

@@ -167,6 +167,7 @@ impl AuthorizationServer {
         keys: ApiKeyService,
         audit: AuditWriter,
         addresses: Arc<alloy_connectors::AddressPolicy>,
+        roots: &alloy_connectors::ExtraRoots,
     ) -> Self {
         let settings = config.oauth.clone();
         let issuer = config.public_url.as_str();
@@ -174,13 +175,14 @@ impl AuthorizationServer {
         let jwt_secret = config.jwt_secret.as_slice();
         let client_metadata = client_metadata::ClientMetadata::new(
             addresses,
+            roots,
             settings.client_metadata_documents,
             settings.client_metadata_http,
         );
         let single_sign_on = settings
             .single_sign_on
             .clone()
-            .map(|s| single_sign_on::SingleSignOn::new(s, issuer, jwt_secret));
+            .map(|s| single_sign_on::SingleSignOn::new(s, issuer, jwt_secret, roots));
         AuthorizationServer {
             client_metadata,
             tickets: signed::Signed::new(jwt_secret, "sign-in-ticket+jwt"),

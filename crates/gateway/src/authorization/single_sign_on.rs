@@ -194,8 +194,10 @@ impl SingleSignOn {
         settings: SingleSignOnSettings,
         gateway_url: &str,
         jwt_secret: &[u8],
+        roots: &alloy_connectors::ExtraRoots,
     ) -> Self {
-        let http = reqwest::Client::builder()
+        let http = roots
+            .apply(reqwest::Client::builder())
             .redirect(reqwest::redirect::Policy::none())
             .timeout(TIMEOUT)
             .connect_timeout(TIMEOUT)
@@ -656,6 +658,7 @@ mod tests {
             },
             "https://gw.example",
             b"secret",
+            &Default::default(),
         )
     }
 

@@ -269,7 +269,7 @@ impl CredentialService {
     ) -> Self {
         let callback_url = format!("{}/oauth/callback", public_url.trim_end_matches('/'));
         // Token endpoints come from documents and settings: the executor's address rule holds.
-        let tokens = TokenEndpoint::new(executor.address_policy());
+        let tokens = TokenEndpoint::new(executor.address_policy(), executor.extra_roots());
         if let Err(e) = &tokens {
             tracing::error!(error = %e, "OAuth token client unavailable");
         }

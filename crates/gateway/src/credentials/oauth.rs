@@ -100,8 +100,12 @@ pub(crate) struct TokenEndpoint {
 impl TokenEndpoint {
     /// A client that reaches only the addresses `addresses` permits (private ones are refused
     /// unless allowed, as for every upstream call).
-    pub(crate) fn new(addresses: std::sync::Arc<AddressPolicy>) -> Result<Self, String> {
-        let client = reqwest::Client::builder()
+    pub(crate) fn new(
+        addresses: std::sync::Arc<AddressPolicy>,
+        roots: &alloy_connectors::ExtraRoots,
+    ) -> Result<Self, String> {
+        let client = roots
+            .apply(reqwest::Client::builder())
             .dns_resolver(addresses.resolver())
             // A token endpoint that redirects is misconfigured; following it could send the
             // client secret elsewhere.
@@ -317,7 +321,11 @@ mod tests {
             client_secret: Some("secret"),
             settings: &settings,
         };
-        let guarded = TokenEndpoint::new(std::sync::Arc::new(AddressPolicy::default())).unwrap();
+        let guarded = TokenEndpoint::new(
+            std::sync::Arc::new(AddressPolicy::default()),
+            &Default::default(),
+        )
+        .unwrap();
         for url in [
             "http://127.0.0.1:9/token",
             "http://localhost:9/token",
@@ -331,9 +339,10 @@ mod tests {
             }
         }
         // Allowed: the call goes out (and fails to connect: nothing listens on port 9).
-        let allowed = TokenEndpoint::new(std::sync::Arc::new(AddressPolicy::new(vec![
-            "127.0.0.0/8".parse().unwrap(),
-        ])))
+        let allowed = TokenEndpoint::new(
+            std::sync::Arc::new(AddressPolicy::new(vec!["127.0.0.0/8".parse().unwrap()])),
+            &Default::default(),
+        )
         .unwrap();
         match allowed
             .refresh("http://127.0.0.1:9/token", &auth, "rt")
