@@ -13,9 +13,6 @@ use std::time::{Duration, Instant};
 use alloy_domain::ids::{generate_api_key, is_api_key_format};
 use alloy_domain::{ApiError, ErrorCode, FieldError};
 use alloy_storage::{ApiKeyRecord, Database, NewApiKey};
-use argon2::Argon2;
-use argon2::password_hash::phc::PasswordHash;
-use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use chrono::{DateTime, Utc};
 use dashmap::DashMap;
 use sha2::{Digest, Sha256};
@@ -23,6 +20,7 @@ use sha2::{Digest, Sha256};
 use crate::audit::{AuditEvent, AuditWriter, Outcome};
 use crate::cache::changes::{Announcer, Change};
 use crate::error::Error;
+use crate::identity::key_hasher::KeyHasher;
 
 /// A key just created: the only time the key itself is available.
 pub struct CreatedApiKey {
@@ -56,6 +54,8 @@ pub struct ApiKeyService {
     /// One verification at a time per presented key: a burst of first requests with a new key
     /// waits for one argon2 run instead of starting one each.
     in_flight: Arc<DashMap<[u8; 32], Arc<tokio::sync::Mutex<()>>>>,
+    /// Argon2, a bounded number of computations at a time.
+    hasher: KeyHasher,
 }
 
 /// The identity an API key stands for.
@@ -106,6 +106,7 @@ impl ApiKeyService {
             active_ids: Arc::new(DashMap::new()),
             argon2_runs: Arc::new(AtomicU64::new(0)),
             in_flight: Arc::new(DashMap::new()),
+            hasher: KeyHasher::new(),
         }
     }
 
@@ -132,17 +133,7 @@ impl ApiKeyService {
         }
         alloy_domain::ids::validate_user_id("userId", user_id)?;
         let digest: [u8; 32] = Sha256::digest(key.as_bytes()).into();
-        let hash = {
-            let key = key.clone();
-            tokio::task::spawn_blocking(move || {
-                Argon2::default()
-                    .hash_password(key.as_bytes())
-                    .map(|h| h.to_string())
-                    .map_err(|e| Error::Internal(format!("argon2: {e}")))
-            })
-            .await
-            .map_err(|e| Error::Internal(format!("hashing task: {e}")))??
-        };
+        let hash = self.hasher.hash(key.clone()).await?;
         let record = self
             .db
             .api_keys()
@@ -222,20 +213,11 @@ impl ApiKeyService {
             if !record.is_active(now) {
                 continue;
             }
-            let hash = record.hash.clone();
-            let presented = key.to_owned();
             self.argon2_runs.fetch_add(1, Ordering::Relaxed);
-            let matches = tokio::task::spawn_blocking(move || {
-                PasswordHash::new(&hash)
-                    .map(|parsed| {
-                        Argon2::default()
-                            .verify_password(presented.as_bytes(), &parsed)
-                            .is_ok()
-                    })
-                    .unwrap_or(false)
-            })
-            .await
-            .map_err(|e| Error::Internal(format!("verification task: {e}")))?;
+            let matches = self
+                .hasher
+                .verify(key.to_owned(), record.hash.clone())
+                .await?;
             if matches {
                 let verified = VerifiedKey {
                     key_id: record.id.clone(),

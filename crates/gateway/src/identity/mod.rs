@@ -4,6 +4,7 @@ mod account_keys;
 mod api_keys;
 mod authenticator;
 mod console_sessions;
+mod key_hasher;
 mod user_tokens;
 
 pub use account_keys::{AccountKeys, key_view};
