@@ -47,6 +47,8 @@ pub struct AppState {
     pub metrics: Option<MetricsEndpoint>,
     /// How incoming trace context is honoured, if at all.
     pub trace_parent: Option<TraceParent>,
+    /// The MCP endpoint's `Origin`/`Host` rules, parsed from `config` once.
+    pub(crate) origins: Arc<crate::mcp::origin::OriginRules>,
 }
 
 impl AppState {
@@ -55,6 +57,7 @@ impl AppState {
         AppState {
             gateway,
             limiter,
+            origins: Arc::new(crate::mcp::origin::OriginRules::new(&config)),
             config: Arc::new(config),
             metrics: None,
             trace_parent: None,

@@ -6,7 +6,7 @@
 //! in the shared database and later requests must name it; under 2026-07-28 each request
 //! stands alone. GET answers 405 (the server never pushes messages), DELETE ends a session.
 
-mod origin;
+pub(crate) mod origin;
 mod post;
 mod reply;
 
@@ -42,7 +42,7 @@ pub async fn handle(
     else {
         return crate::respond::route_not_found();
     };
-    if let Err(refusal) = origin::check(req.headers(), &state.config) {
+    if let Err(refusal) = state.origins.check(req.headers()) {
         let message = match refusal {
             origin::Refusal::Origin => "Origin not allowed",
             origin::Refusal::Host => "Host not allowed",

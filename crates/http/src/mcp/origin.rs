@@ -45,49 +45,77 @@ pub enum Refusal {
     Host,
 }
 
-/// Checks `Origin` and, when bound to loopback, `Host`.
-pub fn check(headers: &HeaderMap, config: &HttpConfig) -> Result<(), Refusal> {
-    let public_origin = config.public_url.as_deref().and_then(origin_of);
-    if config.bound_to_loopback {
-        let host = headers
-            .get(hyper::header::HOST)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
+/// The origin and host rules of a configuration, parsed once (not on every MCP request).
+#[derive(Debug, Clone)]
+pub struct OriginRules {
+    bound_to_loopback: bool,
+    /// The public URL's origin.
+    public_origin: Option<String>,
+    /// The public URL's host, lower-case, without brackets.
+    public_host: Option<String>,
+    /// `ALLOY_ALLOWED_ORIGINS`, as origins.
+    allowed: Vec<String>,
+}
+
+impl OriginRules {
+    /// The rules `config` sets.
+    pub fn new(config: &HttpConfig) -> Self {
         let public_host = config
             .public_url
             .as_deref()
             .and_then(|u| Url::parse(u).ok())
-            .and_then(|u| u.host_str().map(str::to_ascii_lowercase));
-        let ok = is_loopback_host(host)
-            || public_host.as_deref().is_some_and(|p| {
-                host_without_port(host)
-                    .eq_ignore_ascii_case(p.trim_start_matches('[').trim_end_matches(']'))
-            });
-        if !ok {
-            return Err(Refusal::Host);
+            .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
+            .map(|h| h.trim_start_matches('[').trim_end_matches(']').to_owned());
+        OriginRules {
+            bound_to_loopback: config.bound_to_loopback,
+            public_origin: config.public_url.as_deref().and_then(origin_of),
+            public_host,
+            allowed: config
+                .allowed_origins
+                .iter()
+                .filter_map(|o| origin_of(o))
+                .collect(),
         }
     }
-    let Some(origin) = headers.get(hyper::header::ORIGIN) else {
-        return Ok(());
-    };
-    let Some(origin) = origin.to_str().ok().and_then(origin_of) else {
-        return Err(Refusal::Origin);
-    };
-    let allowed = public_origin.as_deref() == Some(origin.as_str())
-        || config
-            .allowed_origins
-            .iter()
-            .filter_map(|o| origin_of(o))
-            .any(|o| o == origin);
-    if allowed {
-        Ok(())
-    } else {
-        Err(Refusal::Origin)
+
+    /// Checks `Origin` and, when bound to loopback, `Host`.
+    pub fn check(&self, headers: &HeaderMap) -> Result<(), Refusal> {
+        if self.bound_to_loopback {
+            let host = headers
+                .get(hyper::header::HOST)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            let ok = is_loopback_host(host)
+                || self
+                    .public_host
+                    .as_deref()
+                    .is_some_and(|p| host_without_port(host).eq_ignore_ascii_case(p));
+            if !ok {
+                return Err(Refusal::Host);
+            }
+        }
+        let Some(origin) = headers.get(hyper::header::ORIGIN) else {
+            return Ok(());
+        };
+        let Some(origin) = origin.to_str().ok().and_then(origin_of) else {
+            return Err(Refusal::Origin);
+        };
+        let allowed = self.public_origin.as_deref() == Some(origin.as_str())
+            || self.allowed.contains(&origin);
+        if allowed {
+            Ok(())
+        } else {
+            Err(Refusal::Origin)
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
+    fn check(headers: &HeaderMap, config: &HttpConfig) -> Result<(), Refusal> {
+        OriginRules::new(config).check(headers)
+    }
+
     use super::*;
 
     fn headers(host: &str, origin: Option<&str>) -> HeaderMap {
