@@ -185,6 +185,13 @@ try {
   }
   assert((await calls.count()) >= 1, "no list_connectors_alloy call in Activity");
   assert((await restricted.count()) >= 1, "the refused call is not in Activity");
+  // The charts come from their own request of the same refresh; on a loaded machine the last
+  // refresh may have computed them before the batch landed: refresh until they are drawn.
+  for (let i = 0; i < 20 && (await page.locator("#usage svg.chart-svg").count()) < 3; i += 1) {
+    await page.waitForTimeout(500);
+    await page.click("#refresh-activity");
+    await page.locator("#usage svg.chart-svg, #usage .empty, #usage p.muted").first().waitFor();
+  }
   await page.locator("#usage svg.chart-svg").nth(2).waitFor();
   assert((await page.locator("#usage svg.chart-svg").count()) === 3, "three charts");
   await page.locator("tr.event[data-tool=list_connectors_alloy] button[aria-expanded]").first().click();

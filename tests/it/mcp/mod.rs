@@ -155,7 +155,11 @@ pub fn sqlite_execute(db: &std::path::Path, sql: &str) {
     let out = std::process::Command::new("python3")
         .args([
             "-c",
-            "import sqlite3,sys; c=sqlite3.connect(sys.argv[1], timeout=10); c.execute(sys.argv[2]); c.commit()",
+            // BEGIN IMMEDIATE takes the write lock first (waiting for it under the timeout):
+            // a deferred transaction that reads, then writes after the server's audit writer
+            // committed, fails at once with "database is locked" (SQLITE_BUSY_SNAPSHOT).
+            "import sqlite3,sys; c=sqlite3.connect(sys.argv[1], timeout=10, isolation_level=None); \
+             c.execute('BEGIN IMMEDIATE'); c.execute(sys.argv[2]); c.execute('COMMIT')",
             db.to_str().expect("UTF-8 path"),
             sql,
         ])
