@@ -151,12 +151,9 @@ pub struct AuthorizationServer {
     live: Arc<DashMap<String, Instant>>,
 }
 
+/// `prefix` and 32 random bytes in base64url (codes, refresh tokens, client IDs, links).
 fn random_secret(prefix: &str) -> String {
-    use base64::Engine;
-    format!(
-        "{prefix}{}",
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>())
-    )
+    format!("{prefix}{}", crate::credentials::random_token())
 }
 
 impl AuthorizationServer {

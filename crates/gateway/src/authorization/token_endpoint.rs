@@ -4,10 +4,8 @@
 use std::collections::HashMap;
 
 use alloy_storage::{CodeUse, OAuthGrantRecord, RefreshUse};
-use base64::Engine;
 use chrono::Utc;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 use super::access_tokens::AccessClaims;
 use super::{AuthorizationServer, OAuthError, random_secret};
@@ -58,8 +56,7 @@ fn pkce_holds(verifier: &str, challenge: &str) -> bool {
         && verifier
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
-    let digest = Sha256::digest(verifier.as_bytes());
-    shaped && base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest) == challenge
+    shaped && crate::credentials::pkce_challenge(verifier) == challenge
 }
 
 impl AuthorizationServer {

@@ -11,6 +11,8 @@ mod authorization;
 mod creation;
 mod fields;
 mod oauth;
+/// PKCE and random values, shared with the gateway's own OAuth clients (single sign-on).
+pub(crate) use oauth::{pkce_challenge, random_token};
 mod refresh;
 #[cfg(test)]
 mod tests;
