@@ -250,6 +250,14 @@ try {
     await present("#events table, #events .empty");
   }
   await present("tr.event[data-tool=list_connectors_alloy]");
+  // The charts come from their own request of the same refresh; on a loaded machine the last
+  // refresh may have computed them before the batch landed: refresh until they are drawn.
+  const charts = () => page.$$eval("#usage svg.chart-svg", (svgs) => svgs.length);
+  for (let i = 0; i < 20 && (await charts()) < 3; i += 1) {
+    await sleep(500);
+    await click("#refresh-activity");
+    await present("#usage svg.chart-svg, #usage .empty, #usage p.muted");
+  }
   await until("three charts", () => document.querySelectorAll("#usage svg.chart-svg").length === 3);
   const drawn = await page.$$eval("#usage svg.chart-svg", (svgs) => svgs.map((svg) => svg.getBoundingClientRect().width));
   assert(drawn.every((w) => w > 100), `chart widths ${JSON.stringify(drawn)}`);
