@@ -206,7 +206,10 @@ load() {
   if [ -n "${SERVER_PID:-}" ]; then before="$(cpu_ticks "$SERVER_PID")"; fi
   out="$("${LOAD_CPU[@]}" "$BIN/mcp_load" --concurrency "$conc" --seconds "$SECS" --warmup "$WARMUP" "$@")"
   if [ -n "${SERVER_PID:-}" ]; then after="$(cpu_ticks "$SERVER_PID")"; fi
-  printf '%s\t%s\t%s\t%s\n' "$name" "$conc" "$out" "$((after - before))" >>"$WORK/results"
+  # The audit-on server's resident memory and high-water mark after the case, so that the peak
+  # can be put down to the case that made it.
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$conc" "$out" "$((after - before))" \
+    "$(status_kib "$ACCESS_URL_PID" VmRSS)" "$(status_kib "$ACCESS_URL_PID" VmHWM)" >>"$WORK/results"
 }
 
 # stateless_cases WHO URL CONCURRENCY: tools/list and list_connectors_alloy on 2026-07-28.
@@ -283,10 +286,13 @@ rows = {}
 tick_us = 1e6 / int(sys.argv[3])
 run_secs = int(sys.argv[4])  # a run's warm-up and measured seconds, when its CPU was counted
 for line in open(sys.argv[1]):
-    name, conc, report, ticks = line.rstrip("\n").split("\t")
+    name, conc, report, ticks, rss, hwm = line.rstrip("\n").split("\t")
     r = json.loads(report)
     r["cpu_us"] = int(ticks) * tick_us
+    r["rss_kib"], r["hwm_kib"] = int(rss), int(hwm)
+    r["name"], r["conc"] = name, int(conc)
     rows[(name, int(conc))] = r
+order = list(rows.values())  # in the order the cases ran
 facts = dict(line.strip().split("=", 1) for line in open(sys.argv[6]) if "=" in line)
 profile = sys.argv[7]
 
@@ -389,6 +395,12 @@ print(f"  RSS at ready    {mib('ready_rss_kib'):>9}   (target < 30 MiB; VmRSS as
 print(f"  idle RSS        {mib('idle_rss_kib'):>9}   (target < 30 MiB; VmRSS once started and set up through the API, before any load)")
 print(f"  peak RSS        {mib('peak_rss_kib'):>9}   (target < 64 MiB under load; VmHWM after every load case, "
       f"concurrency up to {high})")
+print("  the audit-on server's memory after each case, in the order they ran (VmRSS; VmHWM when it rose):")
+last_hwm = int(facts["idle_rss_kib"])
+for r in order:
+    rose = f"   peak rose to {r['hwm_kib'] / 1024:.1f} MiB" if r["hwm_kib"] > last_hwm else ""
+    last_hwm = max(last_hwm, r["hwm_kib"])
+    print(f"    {r['name']:<28}{r['conc']:>4}{r['rss_kib'] / 1024:>9.1f} MiB{rose}")
 print(f"  for comparison, the rmcp peer's peak RSS: stateless mode {mib('rmcp_stateless_peak_kib')}, "
       f"session mode {mib('rmcp_session_peak_kib')}")
 EOF

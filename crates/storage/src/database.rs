@@ -142,8 +142,12 @@ impl Database {
             Backend::Sqlite => {
                 // WAL lets readers run beside the one writer; busy_timeout makes a second writer
                 // wait for the lock instead of failing at once.
+                // No ping before each query: a connection is a thread of this process beside a
+                // local file, which cannot hang up, and the ping was a second hop to that
+                // thread on every query.
                 opts.max_connections(4)
                     .min_connections(1)
+                    .test_before_acquire(false)
                     .map_sqlx_sqlite_opts(|o| {
                         o.create_if_missing(true)
                             .journal_mode(SqliteJournalMode::Wal)
@@ -153,7 +157,12 @@ impl Database {
                     });
             }
             Backend::Postgres => {
-                opts.max_connections(16).min_connections(1);
+                // A connection used within the last half second is handed out without a ping
+                // (a round trip to the server per query otherwise); one idle for longer is
+                // pinged first, since the server, a proxy or a firewall may have dropped it.
+                opts.max_connections(16)
+                    .min_connections(1)
+                    .test_before_acquire_if_idle_for(Duration::from_millis(500));
                 if let Some(schema) = schema {
                     opts.set_schema_search_path(schema.to_owned());
                 }

@@ -3,8 +3,8 @@
 //! [`AuditWriter::record`] never waits: it puts the event in a bounded queue, or, when the queue
 //! is full (the database is slow or down), drops it, counts it in
 //! `alloy_audit_events_dropped_total{reason="buffer_full"}` and says so in the log at most once
-//! every ten seconds. One task drains the queue, writing what 100 ms have gathered (at most 500
-//! events) in one statement;
+//! every ten seconds. One task drains the queue, writing what 100 ms have gathered (at most 512
+//! events) in one transaction (a full batch is two statements of 256 rows);
 //! a batch the database refuses is dropped and counted (`reason="database"`) rather than
 //! retried, so that an outage cannot build up a backlog that outlives it.
 
@@ -18,8 +18,8 @@ use tokio::sync::{mpsc, oneshot};
 use super::config::AuditConfig;
 use super::event::AuditEvent;
 
-/// Events written per statement at most.
-const BATCH: usize = 500;
+/// Events written per transaction at most: two of the storage's largest statements.
+const BATCH: usize = 2 * alloy_storage::ROWS_PER_STATEMENT;
 
 /// How long the writer gathers events before writing them.
 const GATHER_FOR: Duration = Duration::from_millis(100);
@@ -164,7 +164,7 @@ async fn drain(db: Database, mut rx: mpsc::Receiver<Message>, dropped: Arc<Atomi
     let mut messages: Vec<Message> = Vec::with_capacity(BATCH);
     let mut last_warning: Option<Instant> = None;
     loop {
-        // Gather for a moment before writing: one statement for many events costs the
+        // Gather for a moment before writing: one transaction for many events costs the
         // database far less than one each, and nobody waits on the trail. Messages are taken
         // as many at a time as are queued, so that a busy queue costs one wake-up per batch
         // rather than a timer and a wake-up per event.

@@ -115,11 +115,29 @@ impl From<audit_event::Model> for AuditEventRecord {
     }
 }
 
-/// Rows per insert statement (23 parameters each): the writer's whole batch, in one statement,
-/// so that a batch costs one round trip to the database driver (on SQLite, one hop to its
-/// worker thread) rather than eight. 11,500 parameters fit both SQLite (32,766) and
-/// PostgreSQL (65,535).
-pub const ROWS_PER_STATEMENT: usize = 500;
+/// Rows of the largest insert statement (23 parameters each).
+///
+/// A batch is written in statements whose row counts are powers of two up to this one (a batch
+/// of 500 rows: 256 + 128 + 64 + 32 + 16 + 4), so that there are only nine statement texts.
+/// The driver keeps every statement it prepared, per connection: when each batch size had a
+/// statement of its own, a server writing batches of varying sizes kept up to a hundred
+/// prepared statements of thousands of parameters per connection (hundreds of MiB), and parsed
+/// a new one for nearly every batch. 5,888 parameters fit both SQLite (32,766) and PostgreSQL
+/// (65,535).
+pub const ROWS_PER_STATEMENT: usize = 256;
+
+/// The row counts of the statements that write `rows` rows: as many full statements as fit,
+/// then the powers of two of the remainder, largest first.
+fn statement_sizes(rows: usize) -> impl Iterator<Item = usize> {
+    let full = rows / ROWS_PER_STATEMENT;
+    let rest = rows % ROWS_PER_STATEMENT;
+    std::iter::repeat_n(ROWS_PER_STATEMENT, full).chain(
+        (0..ROWS_PER_STATEMENT.trailing_zeros())
+            .rev()
+            .map(|bit| 1usize << bit)
+            .filter(move |size| rest & size != 0),
+    )
+}
 
 /// The stored columns, in the order [`row_values`] gives them.
 const COLUMNS: [&str; 23] = [
@@ -174,15 +192,18 @@ fn insert_sql(backend: DbBackend, rows: usize) -> String {
     sql
 }
 
-/// The SQL of a full statement ([`ROWS_PER_STATEMENT`] rows), built once per backend.
-fn full_insert_sql(backend: DbBackend) -> &'static str {
-    static SQLITE: OnceLock<String> = OnceLock::new();
-    static POSTGRES: OnceLock<String> = OnceLock::new();
-    let cell = match backend {
+/// The SQL of a statement of `rows` rows (a power of two up to [`ROWS_PER_STATEMENT`]), built
+/// once per backend and size.
+fn insert_sql_of(backend: DbBackend, rows: usize) -> &'static str {
+    const SIZES: usize = ROWS_PER_STATEMENT.trailing_zeros() as usize + 1;
+    static SQLITE: [OnceLock<String>; SIZES] = [const { OnceLock::new() }; SIZES];
+    static POSTGRES: [OnceLock<String>; SIZES] = [const { OnceLock::new() }; SIZES];
+    let cells = match backend {
         DbBackend::Postgres => &POSTGRES,
         _ => &SQLITE,
     };
-    cell.get_or_init(|| insert_sql(backend, ROWS_PER_STATEMENT))
+    let index = (rows.trailing_zeros() as usize).min(SIZES - 1);
+    cells[index].get_or_init(|| insert_sql(backend, 1 << index))
 }
 
 /// Binds one event's columns, in [`COLUMNS`] order, to an insert of either backend.
@@ -222,21 +243,16 @@ macro_rules! bind_event {
     }};
 }
 
-/// Inserts `events` in one transaction of `pool`, in statements of up to
-/// [`ROWS_PER_STATEMENT`] rows (the same for SQLite and PostgreSQL, hence a macro).
+/// Inserts `events` in one transaction of `pool`, in statements of the sizes
+/// [`statement_sizes`] gives (the same for SQLite and PostgreSQL, hence a macro).
 macro_rules! insert_batch {
     ($pool:expr, $backend:expr, $events:expr) => {{
         let mut tx = $pool.begin().await.map_err(sqlx_error)?;
-        let mut events = $events.into_iter().peekable();
-        while events.peek().is_some() {
-            let chunk: Vec<AuditEventRecord> = events.by_ref().take(ROWS_PER_STATEMENT).collect();
-            let mut query = if chunk.len() == ROWS_PER_STATEMENT {
-                sqlx::query(full_insert_sql($backend))
-            } else {
-                // Our own text: placeholders only, never a value.
-                sqlx::query(sqlx::AssertSqlSafe(insert_sql($backend, chunk.len())))
-            };
-            for e in chunk {
+        let events: Vec<AuditEventRecord> = $events;
+        let mut events = events.into_iter();
+        for rows in statement_sizes(events.len()) {
+            let mut query = sqlx::query(insert_sql_of($backend, rows));
+            for e in events.by_ref().take(rows) {
                 query = bind_event!(query, e);
             }
             query.execute(&mut *tx).await.map_err(sqlx_error)?;
@@ -263,9 +279,9 @@ impl AuditRepository {
     }
 
     /// Stores a batch of events, in statements of up to [`ROWS_PER_STATEMENT`] rows whose SQL
-    /// repeats from batch to batch, so that the database prepares each shape once (the
-    /// driver keeps prepared statements per connection) instead of parsing a new statement of
-    /// thousands of parameters every time.
+    /// repeats from batch to batch (nine shapes), so that the database prepares each shape once
+    /// per connection instead of parsing, and keeping, a new statement of thousands of
+    /// parameters for each batch size.
     pub async fn insert(&self, events: Vec<AuditEventRecord>) -> Result<(), Error> {
         if events.is_empty() {
             return Ok(());
@@ -371,5 +387,36 @@ impl AuditRepository {
             .exec(&self.conn)
             .await?;
         Ok(res.rows_affected)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_are_written_in_a_few_statement_shapes() {
+        let mut shapes = std::collections::BTreeSet::new();
+        for rows in 0..=1_100 {
+            let sizes: Vec<usize> = statement_sizes(rows).collect();
+            assert_eq!(sizes.iter().sum::<usize>(), rows, "{rows}: {sizes:?}");
+            assert!(sizes.windows(2).all(|w| w[0] >= w[1]), "{rows}: {sizes:?}");
+            for &size in &sizes {
+                assert!(size.is_power_of_two() && size <= ROWS_PER_STATEMENT);
+                shapes.insert(size);
+            }
+        }
+        assert_eq!(shapes.len(), 9);
+        assert_eq!(
+            statement_sizes(500).collect::<Vec<_>>(),
+            [256, 128, 64, 32, 16, 4]
+        );
+        assert_eq!(statement_sizes(513).collect::<Vec<_>>(), [256, 256, 1]);
+        for size in shapes {
+            let sql = insert_sql_of(DbBackend::Sqlite, size);
+            assert_eq!(sql.matches('?').count(), size * COLUMNS.len());
+            let sql = insert_sql_of(DbBackend::Postgres, size);
+            assert!(sql.ends_with(&format!("${})", size * COLUMNS.len())));
+        }
     }
 }

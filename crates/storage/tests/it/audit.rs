@@ -175,9 +175,9 @@ on_both!(
         assert_eq!(removed, 4);
         assert_eq!(audit.list(&all_a, 100, 0).await.unwrap().1, 6);
 
-        // More than one statement's worth of rows (chunks of ROWS_PER_STATEMENT), twice: the
-        // statements are reused.
-        let per_round = alloy_storage::ROWS_PER_STATEMENT + 50;
+        // More than one statement's worth of rows (256 + 32 + 16 + 2 + 1: five statement
+        // shapes), twice: the statements are reused.
+        let per_round = alloy_storage::ROWS_PER_STATEMENT + 51;
         for round in 0..2u32 {
             let bulk: Vec<AuditEventRecord> = (0..u32::try_from(per_round).unwrap())
                 .map(|n| AuditEventRecord {
