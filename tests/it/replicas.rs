@@ -7,6 +7,8 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 use serde_json::{Value, json};
 
+use alloy_connectors::testing::{RecordedRequest, RecordingServer, Reply};
+
 use crate::binary::{Spawned, command, run, text};
 
 const KEY: &str = "alloy_replica_test_key_0123456789";
@@ -20,8 +22,13 @@ struct Pair {
 }
 
 async fn pair(url: &str) -> Pair {
+    pair_with(url, &[]).await
+}
+
+/// Two replicas with `extra` settings in their environment besides the shared ones.
+async fn pair_with(url: &str, extra: &[(&str, &str)]) -> Pair {
     let encryption = base64::engine::general_purpose::STANDARD.encode(rand_bytes());
-    let env: Vec<(String, String)> = vec![
+    let mut env: Vec<(String, String)> = vec![
         ("DATABASE_URL".into(), url.to_owned()),
         ("ALLOY_ENCRYPTION_KEY".into(), encryption),
         (
@@ -35,6 +42,11 @@ async fn pair(url: &str) -> Pair {
             format!("alloy:replicas:{}:", hex::encode(rand_bytes())),
         ),
     ];
+    env.extend(
+        extra
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+    );
     let refs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     // One after the other: the first creates the schema and the bootstrap key.
@@ -437,4 +449,129 @@ async fn console_sessions_and_token_rotation_hold_on_every_replica() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 401);
+}
+
+#[tokio::test]
+async fn credentials_changed_on_one_replica_are_used_on_the_other_at_once() {
+    // A stand-in platform that accepts every token and records which one it was sent.
+    let platform = RecordingServer::start().await.unwrap();
+    platform.set_handler(|_: &RecordedRequest| Reply::json(200, &json!({"id": "u1"})));
+    let docs = tempfile::tempdir().unwrap();
+    let doc = crate::credentials::write_document(
+        docs.path(),
+        "widget",
+        &crate::credentials::widget_document(&platform.url()),
+    );
+    let (_db, url) = crate::postgres::postgres_url().await;
+    let doc = doc.display().to_string();
+    let base_urls = format!("widget={}", platform.url());
+    let p = pair_with(
+        &url,
+        &[
+            ("ALLOY_CONNECTORS_PATH", doc.as_str()),
+            ("ALLOY_CONNECTOR_BASE_URLS", base_urls.as_str()),
+            ("ALLOY_UPSTREAM_ALLOW", "127.0.0.0/8"),
+        ],
+    )
+    .await;
+    let (_, created) = p
+        .api(
+            &p.a,
+            reqwest::Method::POST,
+            "/api/servers",
+            Some(json!({"name": "Creds"})),
+        )
+        .await;
+    let id = created["serverId"].as_str().unwrap().to_owned();
+    let access_b = p.b.url(&format!(
+        "/mcp/{id}/{}",
+        created["accessToken"].as_str().unwrap()
+    ));
+    let create = |token: &'static str| {
+        let p = &p;
+        async move {
+            let (status, body) = p
+                .api(
+                    &p.a,
+                    reqwest::Method::POST,
+                    "/api/credentials",
+                    Some(json!({
+                    "connectorId": "widget", "authenticationType": "bearer",
+                    "fields": {"token": token}})),
+                )
+                .await;
+            assert_eq!(status, 201, "{body}");
+            body["credentialId"].as_str().unwrap().to_owned()
+        }
+    };
+    let execute = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {
+        "name": "execute_action_alloy", "_meta": crate::mcp::meta_2026(),
+        "arguments": {"connectorId": "widget", "actionId": "whoami"}}});
+    let headers = [
+        ("mcp-protocol-version", "2026-07-28"),
+        ("mcp-method", "tools/call"),
+        ("mcp-name", "execute_action_alloy"),
+    ];
+    // The token B sends to the platform for one call, or the call's error code.
+    let call_on_b = || async {
+        let before = platform.requests().len();
+        let (status, body) = p.mcp(&access_b, None, &headers, execute.clone()).await;
+        assert_eq!(status, 200, "{body}");
+        let result = &body["result"];
+        if result["isError"] == true {
+            return Err(result["structuredContent"]["error"]["code"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned());
+        }
+        let sent = platform.requests();
+        assert_eq!(sent.len(), before + 1, "one platform call: {body}");
+        Ok(sent[before]
+            .header("authorization")
+            .unwrap_or_default()
+            .to_owned())
+    };
+
+    let first = create("wt_first").await;
+    assert_eq!(call_on_b().await, Ok("Bearer wt_first".to_owned()));
+    assert_eq!(
+        call_on_b().await,
+        Ok("Bearer wt_first".to_owned()),
+        "kept on B"
+    );
+
+    // A newer credential made on A is the one B uses within 1 s.
+    let second = create("wt_second").await;
+    let newer = eventually(Duration::from_secs(1), || async {
+        call_on_b().await == Ok("Bearer wt_second".to_owned())
+    })
+    .await;
+    assert!(
+        newer,
+        "B still uses the older credential a second after A made a newer one"
+    );
+
+    // Deleted on A: B no longer sends it within 1 s, and without any: CREDENTIAL_NOT_FOUND.
+    for (gone, then) in [
+        (second, Ok("Bearer wt_first".to_owned())),
+        (first, Err("CREDENTIAL_NOT_FOUND".to_owned())),
+    ] {
+        let (status, body) = p
+            .api(
+                &p.a,
+                reqwest::Method::DELETE,
+                &format!("/api/credentials/{gone}"),
+                None,
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        let applied = eventually(Duration::from_secs(1), || async {
+            call_on_b().await == then
+        })
+        .await;
+        assert!(
+            applied,
+            "B still uses credential {gone} a second after A deleted it"
+        );
+    }
 }

@@ -108,6 +108,7 @@ impl Gateway {
             &config.public_url,
             audit.clone(),
             announcer.clone(),
+            Arc::clone(&access_cache),
         );
         Gateway {
             inner: Arc::new(Inner {

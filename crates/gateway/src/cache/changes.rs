@@ -18,6 +18,9 @@ pub enum Change {
     Session([u8; 32]),
     /// An API key was revoked.
     Key(String),
+    /// An owner's credentials changed (by [`owner_digest`](super::credentials::owner_digest)
+    /// of the account and user).
+    Credentials([u8; 32]),
 }
 
 impl Change {
@@ -27,6 +30,7 @@ impl Change {
             Change::Server(id) => format!("server:{id}"),
             Change::Session(d) => format!("session:{}", hex::encode(d)),
             Change::Key(id) => format!("key:{id}"),
+            Change::Credentials(d) => format!("credentials:{}", hex::encode(d)),
         }
     }
 
@@ -40,6 +44,10 @@ impl Change {
                 Some(Change::Session(bytes.try_into().ok()?))
             }
             "key" => Some(Change::Key(value.to_owned())),
+            "credentials" => {
+                let bytes = hex::decode(value).ok()?;
+                Some(Change::Credentials(bytes.try_into().ok()?))
+            }
             _ => None,
         }
     }
@@ -71,6 +79,7 @@ impl Announcer {
             Change::Server(id) => self.cache.forget_server(id),
             Change::Session(d) => self.cache.forget_session(d),
             Change::Key(_) => {}
+            Change::Credentials(d) => self.cache.forget_credentials(d),
         }
         if let Err(e) = self.db.notify(&change.encode()).await {
             tracing::warn!(
@@ -89,6 +98,7 @@ impl Gateway {
             Change::Server(id) => self.access_cache().forget_server(id),
             Change::Session(d) => self.access_cache().forget_session(d),
             Change::Key(id) => self.api_keys().forget_key(id),
+            Change::Credentials(d) => self.access_cache().forget_credentials(d),
         }
     }
 }
@@ -136,6 +146,7 @@ mod tests {
             Change::Server("my-server-1".into()),
             Change::Session([7; 32]),
             Change::Key("k1".into()),
+            Change::Credentials([9; 32]),
         ] {
             assert_eq!(Change::decode(&change.encode()), Some(change));
         }

@@ -1,5 +1,6 @@
 //! What a warm MCP request needs, kept in memory: the server behind a token URL or a server ID,
-//! and the open sessions. A warm request reads no database row.
+//! the open sessions, and the credentials actions use ([`credentials`]). A warm request reads
+//! no database row.
 //!
 //! Correctness across replicas rests on two things. Every change made through the management
 //! API removes the entry here at once and is announced to the other replicas
@@ -9,28 +10,31 @@
 //! on the same SQLite file (the CLI), is noticed within that bound.
 
 pub mod changes;
+pub mod credentials;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use alloy_storage::{McpSessionRecord, ServerRecord};
+use credentials::{CredentialEntries, KeptCredential};
 use dashmap::DashMap;
 use sha2::{Digest, Sha256};
 
 /// Entries kept at most per map; beyond it the map is emptied (entries are cheap to read
 /// again, and a flood of distinct tokens or sessions must not grow memory).
-const MAX_ENTRIES: usize = 100_000;
+pub(crate) const MAX_ENTRIES: usize = 100_000;
 
 struct Entry<T> {
     value: T,
     read_at: Instant,
 }
 
-/// The server and session entries of one replica.
+/// The server, session and credential entries of one replica.
 pub struct AccessCache {
     by_token: DashMap<[u8; 32], Entry<Arc<ServerRecord>>>,
     by_id: DashMap<String, Entry<Arc<ServerRecord>>>,
     sessions: DashMap<[u8; 32], Entry<Arc<McpSessionRecord>>>,
+    credentials: CredentialEntries,
     fresh_for: Duration,
 }
 
@@ -40,6 +44,7 @@ impl std::fmt::Debug for AccessCache {
             .field("servers", &self.by_id.len())
             .field("tokens", &self.by_token.len())
             .field("sessions", &self.sessions.len())
+            .field("credentials", &self.credentials.len())
             .field("fresh_for", &self.fresh_for)
             .finish()
     }
@@ -82,6 +87,7 @@ impl AccessCache {
             by_token: DashMap::new(),
             by_id: DashMap::new(),
             sessions: DashMap::new(),
+            credentials: CredentialEntries::default(),
             fresh_for,
         }
     }
@@ -138,11 +144,52 @@ impl AccessCache {
         self.sessions.remove(session_digest);
     }
 
+    /// The credential an action of `connector_id` used for this owner
+    /// ([`credentials::owner_digest`]), by the ID the call named or the owner's choice when
+    /// it named none, if read recently and its token has not expired.
+    pub fn credential(
+        &self,
+        owner: &[u8; 32],
+        connector_id: &str,
+        credential_id: Option<&str>,
+    ) -> Option<KeptCredential> {
+        self.credentials
+            .get(owner, connector_id, credential_id, self.fresh_for)
+    }
+
+    /// Where the credential entries stand: taken before reading a credential, given back to
+    /// [`keep_credential`](Self::keep_credential), which keeps nothing when the owner's
+    /// credentials changed meanwhile.
+    pub fn credential_generation(&self) -> u64 {
+        self.credentials.generation()
+    }
+
+    /// Keeps a credential just read (see [`credential`](Self::credential) for the key).
+    pub fn keep_credential(
+        &self,
+        generation: u64,
+        owner: [u8; 32],
+        connector_id: &str,
+        credential_id: Option<&str>,
+        value: KeptCredential,
+    ) {
+        if !self.fresh_for.is_zero() {
+            self.credentials
+                .keep(generation, owner, connector_id, credential_id, value);
+        }
+    }
+
+    /// Forgets an owner's credentials (one was created, deleted, refreshed or marked).
+    pub fn forget_credentials(&self, owner: &[u8; 32]) {
+        self.credentials.forget_owner(owner);
+    }
+
     /// Forgets everything (change notifications were interrupted: some may have been missed).
     pub fn forget_all(&self) {
         self.by_token.clear();
         self.by_id.clear();
         self.sessions.clear();
+        self.credentials.forget_all();
     }
 }
 

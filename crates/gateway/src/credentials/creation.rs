@@ -131,7 +131,13 @@ impl CredentialService {
             new.credential_id = generate_credential_id();
             match self.inner.db.credentials().insert(new.clone()).await {
                 Err(alloy_storage::Error::Duplicate("credential id")) => continue,
-                other => return Ok(other?),
+                other => {
+                    let record = other?;
+                    // It may now be the owner's newest for its connector.
+                    self.credentials_changed(&record.account_id, &record.user_id)
+                        .await;
+                    return Ok(record);
+                }
             }
         }
         Err(Error::Internal(format!(

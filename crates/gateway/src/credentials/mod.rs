@@ -41,7 +41,9 @@ pub use apps::{AppSettings, OAuthApps, TokenAuthMethod};
 use oauth::{ClientAuth, TokenEndpoint, TokenError, TokenSet};
 
 use crate::audit::{AuditEvent, AuditWriter, Outcome};
+use crate::cache::AccessCache;
 use crate::cache::changes::{Announcer, Change};
+use crate::cache::credentials::{KeptCredential, owner_digest};
 use crate::catalog::CatalogSlot;
 use crate::error::Error;
 use crate::identity::Caller;
@@ -108,6 +110,8 @@ struct Inner {
     db: Database,
     audit: AuditWriter,
     announcer: Announcer,
+    /// The credentials warm calls use (see [`crate::cache::credentials`]).
+    cache: Arc<AccessCache>,
     catalog: Arc<CatalogSlot>,
     executor: Executor,
     tokens: Result<TokenEndpoint, String>,
@@ -268,6 +272,7 @@ impl CredentialService {
         public_url: &str,
         audit: AuditWriter,
         announcer: Announcer,
+        cache: Arc<AccessCache>,
     ) -> Self {
         let callback_url = format!("{}/oauth/callback", public_url.trim_end_matches('/'));
         // Token endpoints come from documents and settings: the executor's address rule holds.
@@ -285,6 +290,7 @@ impl CredentialService {
                 ),
                 audit,
                 announcer,
+                cache,
                 db,
                 catalog,
                 executor,
@@ -433,6 +439,15 @@ impl CredentialService {
             .ok_or_else(|| not_found(Some(&id), None))
     }
 
+    /// Forgets what this replica kept of an owner's credentials and tells the other replicas:
+    /// called after every write of them, so that the next action reads them again.
+    pub(super) async fn credentials_changed(&self, account_id: &str, user_id: &str) {
+        self.inner
+            .announcer
+            .announce(Change::Credentials(owner_digest(account_id, user_id)))
+            .await;
+    }
+
     /// Revokes (deletes) one of the caller's credentials.
     pub async fn delete(&self, caller: &Caller, credential_id: &str) -> Result<Value, Error> {
         let id = normalize_id(credential_id)?;
@@ -445,6 +460,8 @@ impl CredentialService {
         {
             return Err(not_found(Some(&id), None));
         }
+        self.credentials_changed(&caller.account_id, &caller.user_id)
+            .await;
         tracing::info!(account = %caller.account_id, credential = %id, "credential deleted");
         self.inner.audit.record(
             AuditEvent::new("credential.deleted", Outcome::Ok)
@@ -468,6 +485,7 @@ impl CredentialService {
             .credentials()
             .delete_all_of_user(&caller.account_id, user_id)
             .await?;
+        self.credentials_changed(&caller.account_id, user_id).await;
         db.oauth_states()
             .delete_all_of_user(&caller.account_id, user_id)
             .await?;

@@ -41,37 +41,27 @@ impl CredentialService {
     ) -> Result<ResolvedCredential, Error> {
         let registry = self.inner.catalog.current();
         registry.connector(connector_id).map_err(connector_error)?;
-        let repo = self.inner.db.credentials();
-        let (record, secret) = match explicit {
-            Some(id) => {
-                let id = normalize_id(id)?;
-                let found = repo
-                    .get_with_secret(&caller.account_id, &caller.user_id, &id)
-                    .await?
-                    .ok_or_else(|| not_found(Some(&id), Some(connector_id)))?;
-                if found.0.connector_id != connector_id {
-                    return Err(field_error(
-                        ErrorCode::ValidationError,
-                        "credentialId",
-                        "connector",
-                        json!(connector_id),
-                        format!(
-                            "Credential '{id}' belongs to connector '{}', not '{connector_id}'; \
-                             pass a credential of '{connector_id}' or omit credentialId",
-                            found.0.connector_id
-                        ),
-                    ));
-                }
-                found
-            }
-            None => repo
-                .newest_usable(&caller.account_id, &caller.user_id, connector_id)
-                .await?
-                .ok_or_else(|| not_found(None, Some(connector_id)))?,
-        };
+        let explicit = explicit.map(normalize_id).transpose()?;
+        let kept = self.kept(caller, connector_id, explicit.as_deref()).await?;
+        let (record, secret) = (&kept.0, &kept.1);
+        if let Some(id) = &explicit
+            && record.connector_id != connector_id
+        {
+            return Err(field_error(
+                ErrorCode::ValidationError,
+                "credentialId",
+                "connector",
+                json!(connector_id),
+                format!(
+                    "Credential '{id}' belongs to connector '{}', not '{connector_id}'; \
+                     pass a credential of '{connector_id}' or omit credentialId",
+                    record.connector_id
+                ),
+            ));
+        }
         if record.status == CredentialStatus::NeedsReauthorization {
             return Err(needs_reauthorization(
-                &record,
+                record,
                 "the platform no longer accepts its tokens",
             ));
         }
@@ -80,21 +70,21 @@ impl CredentialService {
             && record.expires_at.is_some_and(|t| t - now <= margin());
         if !due {
             return Ok(ResolvedCredential {
-                material: material(&record, &secret)?,
-                credential_id: record.credential_id,
+                material: material(record, secret)?,
+                credential_id: record.credential_id.clone(),
             });
         }
         let expired = record.expires_at.is_some_and(|t| t <= now);
         if !record.refreshable {
             if !expired {
                 return Ok(ResolvedCredential {
-                    material: material(&record, &secret)?,
-                    credential_id: record.credential_id,
+                    material: material(record, secret)?,
+                    credential_id: record.credential_id.clone(),
                 });
             }
-            self.mark_needs_reauthorization(&record).await?;
+            self.mark_needs_reauthorization(record).await?;
             return Err(needs_reauthorization(
-                &record,
+                record,
                 "its access token expired and the platform issued no refresh token",
             ));
         }
@@ -110,13 +100,43 @@ impl CredentialService {
                 // The token still works for a little while; the next use tries again.
                 tracing::warn!(credential = %record.credential_id, %why, "early OAuth refresh failed");
                 Ok(ResolvedCredential {
-                    material: material(&record, &secret)?,
-                    credential_id: record.credential_id,
+                    material: material(record, secret)?,
+                    credential_id: record.credential_id.clone(),
                 })
             }
-            Err(RefreshFailure::Unavailable(why)) => Err(unavailable(&record, &why)),
+            Err(RefreshFailure::Unavailable(why)) => Err(unavailable(record, &why)),
             Err(RefreshFailure::Reauthorize(e) | RefreshFailure::Other(e)) => Err(e),
         }
+    }
+
+    /// The credential a call uses: the one this replica kept (see [`crate::cache::credentials`]),
+    /// or read now and kept. `explicit` is a normalized credential ID.
+    async fn kept(
+        &self,
+        caller: &Caller,
+        connector_id: &str,
+        explicit: Option<&str>,
+    ) -> Result<KeptCredential, Error> {
+        let cache = &self.inner.cache;
+        let owner = owner_digest(&caller.account_id, &caller.user_id);
+        if let Some(kept) = cache.credential(&owner, connector_id, explicit) {
+            return Ok(kept);
+        }
+        let generation = cache.credential_generation();
+        let repo = self.inner.db.credentials();
+        let found = match explicit {
+            Some(id) => repo
+                .get_with_secret(&caller.account_id, &caller.user_id, id)
+                .await?
+                .ok_or_else(|| not_found(Some(id), Some(connector_id)))?,
+            None => repo
+                .newest_usable(&caller.account_id, &caller.user_id, connector_id)
+                .await?
+                .ok_or_else(|| not_found(None, Some(connector_id)))?,
+        };
+        let kept = Arc::new(found);
+        cache.keep_credential(generation, owner, connector_id, explicit, Arc::clone(&kept));
+        Ok(kept)
     }
 
     /// Called once after the platform answered 401 with this credential: an OAuth credential
@@ -176,6 +196,8 @@ impl CredentialService {
                 CredentialStatus::NeedsReauthorization,
             )
             .await?;
+        self.credentials_changed(&record.account_id, &record.user_id)
+            .await;
         tracing::warn!(
             credential = %record.credential_id, connector = %record.connector_id,
             "credential needs re-authorization"
@@ -321,6 +343,8 @@ impl CredentialService {
                     },
                 )
                 .await?;
+                self.credentials_changed(&record.account_id, &record.user_id)
+                    .await;
                 tracing::info!(credential = %record.credential_id, connector = %record.connector_id, "OAuth tokens refreshed");
                 reread().await
             }
