@@ -131,6 +131,25 @@ pub fn metrics_endpoint(db: Database, token: Option<String>) -> anyhow::Result<M
     Ok(MetricsEndpoint::new(render, token))
 }
 
+/// Every few seconds until `shutdown`, folds the histogram samples recorded since into the
+/// Prometheus recorder's buckets. Until then the recorder keeps every sample (8 bytes each, a
+/// handful per request): without this, a server nobody scraped grew by about 15 MiB per
+/// 300,000 requests (the benchmark's per-case memory showed it).
+pub async fn upkeep(shutdown: impl std::future::Future<Output = ()>) {
+    let Some(handle) = prometheus() else {
+        return;
+    };
+    tokio::pin!(shutdown);
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(5));
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = every.tick() => handle.run_upkeep(),
+            () = &mut shutdown => return,
+        }
+    }
+}
+
 /// Resident memory from `/proc/self/statm` (Linux; `None` elsewhere).
 fn resident_memory_bytes() -> Option<u64> {
     let statm = std::fs::read_to_string("/proc/self/statm").ok()?;

@@ -471,6 +471,7 @@ pub async fn start(store: StoreSettings, serve: ServeSettings) -> anyhow::Result
             None
         }
     };
+    tokio::spawn(observability::upkeep(stopped()));
     // Other replicas' changes (PostgreSQL NOTIFY); nothing to follow on SQLite.
     tokio::spawn(alloy_gateway::cache::changes::follow(
         gateway.clone(),
