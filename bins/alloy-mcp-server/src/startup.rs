@@ -173,6 +173,16 @@ const PROGRESS_EVERY: usize = 250;
 /// The whole catalog: the built-in connectors, the documents of `ALLOY_CONNECTORS_PATH` (with
 /// progress in the log for long loads), the imported catalog, and the search index over all.
 pub async fn catalog(serve: &ServeSettings, db: &Database) -> anyhow::Result<Registry> {
+    let builtin = Registry::builtin().context("the built-in connector catalog")?;
+    catalog_onto(Arc::new(builtin), serve, db).await
+}
+
+/// As [`catalog`], over the built-in catalog already parsed (`builtin`).
+async fn catalog_onto(
+    builtin: Arc<Registry>,
+    serve: &ServeSettings,
+    db: &Database,
+) -> anyhow::Result<Registry> {
     let paths: Vec<PathBuf> = serve
         .connectors_path
         .iter()
@@ -190,7 +200,7 @@ pub async fn catalog(serve: &ServeSettings, db: &Database) -> anyhow::Result<Reg
                 tracing::info!(loaded = n, total, "loading connector documents");
             }
         };
-        Registry::load_with_progress(true, &paths, &progress)
+        Registry::load_onto(&builtin, &paths, &progress)
     })
     .await
     .context("loading connector documents")?;
@@ -509,7 +519,7 @@ pub async fn start(store: StoreSettings, serve: ServeSettings) -> anyhow::Result
     });
     log_setup(&store, &serve, &gateway, addr, metrics_addr);
     tracing::info!(%addr, %public_url, "listening; loading the connector catalog");
-    match catalog(&serve, &db).await {
+    match catalog_onto(slot.current(), &serve, &db).await {
         Ok(registry) => slot.replace(registry),
         Err(e) => {
             let _ = tx.send(());

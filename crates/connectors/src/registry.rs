@@ -130,22 +130,53 @@ impl Registry {
                 }
             }
         }
-        if !paths.is_empty() {
-            let reserved: HashSet<String> = registry.connectors.keys().cloned().collect();
-            let imported = import(paths, &reserved, crate::parallel::cores(), progress);
-            for r in imported.refused {
-                report.errors.push(LoadError::new(r.source, r.reason));
+        registry.add_paths(paths, progress, &mut report);
+        (registry, report)
+    }
+
+    /// The connectors of `base` plus the documents at `paths`, as
+    /// [`load_with_progress`](Self::load_with_progress) loads them, in a registry of its own
+    /// (its caches and search index start empty). A server that already parsed the built-in
+    /// catalog to serve while the rest loads passes that registry here rather than parsing the
+    /// built-in documents again.
+    pub fn load_onto(
+        base: &Registry,
+        paths: &[PathBuf],
+        progress: &(dyn Fn(&DocumentFile, usize) + Sync),
+    ) -> (Self, LoadReport) {
+        let mut registry = Registry {
+            connectors: base.connectors.clone(),
+            details: base.details.clone(),
+            store: base.store.clone(),
+            ..Registry::default()
+        };
+        let mut report = LoadReport::default();
+        registry.add_paths(paths, progress, &mut report);
+        (registry, report)
+    }
+
+    fn add_paths(
+        &mut self,
+        paths: &[PathBuf],
+        progress: &(dyn Fn(&DocumentFile, usize) + Sync),
+        report: &mut LoadReport,
+    ) {
+        if paths.is_empty() {
+            return;
+        }
+        let reserved: HashSet<String> = self.connectors.keys().cloned().collect();
+        let imported = import(paths, &reserved, crate::parallel::cores(), progress);
+        for r in imported.refused {
+            report.errors.push(LoadError::new(r.source, r.reason));
+        }
+        for c in imported.imported {
+            for w in &c.warnings {
+                report.warnings.push((c.source.clone(), w.clone()));
             }
-            for c in imported.imported {
-                for w in &c.warnings {
-                    report.warnings.push((c.source.clone(), w.clone()));
-                }
-                if let Err(e) = registry.add_imported(c) {
-                    report.errors.push(e);
-                }
+            if let Err(e) = self.add_imported(c) {
+                report.errors.push(e);
             }
         }
-        (registry, report)
     }
 
     /// Loads one document whole and adds its connector. `fallback_id` is used when the

@@ -26,7 +26,11 @@ const KEPT_FOR: Duration = Duration::from_secs(300);
 /// Fetches and checks client metadata documents.
 #[derive(Clone)]
 pub(crate) struct ClientMetadata {
-    client: Option<reqwest::Client>,
+    /// Made on the first document fetched (a TLS client costs start-up time and memory);
+    /// `None` inside when it could not be made.
+    client: Arc<std::sync::OnceLock<Option<reqwest::Client>>>,
+    enabled: bool,
+    roots: alloy_connectors::ExtraRoots,
     /// The guard (its resolver checks names; IP literals are checked here, as the resolver
     /// never sees them).
     addresses: Arc<AddressPolicy>,
@@ -46,22 +50,10 @@ impl ClientMetadata {
         enabled: bool,
         allow_http: bool,
     ) -> Self {
-        let client = enabled
-            .then(|| {
-                roots
-                    .apply(reqwest::Client::builder())
-                    .dns_resolver(addresses.resolver())
-                    .redirect(reqwest::redirect::Policy::none())
-                    .timeout(TIMEOUT)
-                    .connect_timeout(TIMEOUT)
-                    .user_agent(concat!("alloy-mcp-server/", env!("CARGO_PKG_VERSION")))
-                    .build()
-                    .map_err(|e| tracing::error!(error = %e, "client metadata HTTP client"))
-                    .ok()
-            })
-            .flatten();
         ClientMetadata {
-            client,
+            client: Arc::new(std::sync::OnceLock::new()),
+            enabled,
+            roots: roots.clone(),
             addresses,
             allow_http,
             kept: Arc::new(DashMap::new()),
@@ -70,13 +62,33 @@ impl ClientMetadata {
 
     /// Whether documents are fetched at all.
     pub(crate) fn enabled(&self) -> bool {
-        self.client.is_some()
+        self.enabled
+    }
+
+    fn http(&self) -> Option<&reqwest::Client> {
+        self.client
+            .get_or_init(|| {
+                self.roots
+                    .apply(reqwest::Client::builder())
+                    .dns_resolver(self.addresses.resolver())
+                    .redirect(reqwest::redirect::Policy::none())
+                    .timeout(TIMEOUT)
+                    .connect_timeout(TIMEOUT)
+                    .user_agent(concat!("alloy-mcp-server/", env!("CARGO_PKG_VERSION")))
+                    .build()
+                    .map_err(|e| tracing::error!(error = %e, "client metadata HTTP client"))
+                    .ok()
+            })
+            .as_ref()
     }
 
     /// The client a metadata document URL describes, or why it cannot be used.
     pub(crate) async fn client(&self, client_id: &str) -> Result<OAuthClientRecord, String> {
-        let Some(http) = &self.client else {
+        if !self.enabled {
             return Err("client ID metadata documents are turned off on this gateway".into());
+        }
+        let Some(http) = self.http() else {
+            return Err("the HTTP client for client metadata documents could not be made".into());
         };
         if let Some(kept) = self.kept.get(client_id)
             && kept.1.elapsed() < KEPT_FOR

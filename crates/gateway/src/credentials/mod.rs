@@ -114,7 +114,9 @@ struct Inner {
     cache: Arc<AccessCache>,
     catalog: Arc<CatalogSlot>,
     executor: Executor,
-    tokens: Result<TokenEndpoint, String>,
+    /// Made on first use: most servers never refresh a token, and a TLS client costs a few
+    /// milliseconds of start-up (the system's root certificates) and memory.
+    tokens: std::sync::OnceLock<Result<TokenEndpoint, String>>,
     apps: OAuthApps,
     callback_url: String,
     /// One refresh at a time per credential on this replica (replicas race through the
@@ -275,11 +277,6 @@ impl CredentialService {
         cache: Arc<AccessCache>,
     ) -> Self {
         let callback_url = format!("{}/oauth/callback", public_url.trim_end_matches('/'));
-        // Token endpoints come from documents and settings: the executor's address rule holds.
-        let tokens = TokenEndpoint::new(executor.address_policy(), executor.extra_roots());
-        if let Err(e) = &tokens {
-            tracing::error!(error = %e, "OAuth token client unavailable");
-        }
         CredentialService {
             inner: Arc::new(Inner {
                 apps: OAuthApps::new(
@@ -294,7 +291,7 @@ impl CredentialService {
                 db,
                 catalog,
                 executor,
-                tokens,
+                tokens: std::sync::OnceLock::new(),
                 callback_url,
                 refresh_locks: DashMap::new(),
             }),
@@ -314,6 +311,16 @@ impl CredentialService {
     fn tokens(&self) -> Result<&TokenEndpoint, Error> {
         self.inner
             .tokens
+            .get_or_init(|| {
+                // Token endpoints come from documents and settings: the executor's address
+                // rule holds.
+                let executor = &self.inner.executor;
+                let tokens = TokenEndpoint::new(executor.address_policy(), executor.extra_roots());
+                if let Err(e) = &tokens {
+                    tracing::error!(error = %e, "OAuth token client unavailable");
+                }
+                tokens
+            })
             .as_ref()
             .map_err(|e| Error::Internal(e.clone()))
     }
