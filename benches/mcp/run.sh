@@ -25,8 +25,9 @@
 # Then the ratios of issue 11 (alloy over rmcp, stateless and session; alloy over the same-bytes
 # bare server; alloy's session path over its stateless path) and alloy-mcp-server's start to
 # ready time (spawn until GET /readyz answers 200, polled every ~2 ms, fresh data dir), idle RSS
-# (VmRSS once started and set up, before any load) and peak RSS (VmHWM after all the load cases),
-# each beside its target. Prints figures only; nothing is asserted.
+# (VmRSS once started and set up, before any load, and again after BENCH_SETTLE seconds idle:
+# the allocator returns freed memory only some time after it was freed) and peak RSS (VmHWM
+# after all the load cases), each beside its target. Prints figures only; nothing is asserted.
 #
 # Settings (environment): BENCH_CONCURRENCY (16: the high concurrency; the comparisons also run
 # at 1), BENCH_SECONDS (10 per case), BENCH_WARMUP (2), BENCH_AUDIT_ROUNDS (4: rounds of the
@@ -36,7 +37,8 @@
 # `info`: the access log is written as in production, to a file), BENCH_PROFILE (`release`;
 # `dev` only to try the script quickly: debug figures mean nothing), BENCH_SKIP_BUILD (set to 1:
 # do not build alloy-mcp-server but use the one already in the target directory; the tools in
-# benches/mcp are built all the same).
+# benches/mcp are built all the same), BENCH_SETTLE (12: seconds the idle server is left alone
+# before its memory is read a second time).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -194,6 +196,11 @@ RMCP_SESSION_PID=$!
 RMCP_SESSION="$(wait_for_line "$WORK/rmcp-session.out" '^http://')"
 log "rmcp peer: stateless mode $RMCP_STATELESS, session mode $RMCP_SESSION"
 
+# The idle server's memory once the allocator had time to return what start-up freed (the
+# bootstrap key's argon2 memory, the first catalog's parse).
+sleep "${BENCH_SETTLE:-12}"
+SETTLED_RSS_KIB="$(status_kib "$ACCESS_URL_PID" VmRSS)"
+
 # CPU time (user + system, in clock ticks) process $1 has used so far.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
@@ -273,13 +280,14 @@ done
   echo "no_audit_ready_ms=$NO_AUDIT_URL_READY_MS"
   echo "ready_rss_kib=$ACCESS_URL_READY_RSS"
   echo "idle_rss_kib=$IDLE_RSS_KIB"
+  echo "settled_rss_kib=$SETTLED_RSS_KIB"
   echo "peak_rss_kib=$(status_kib "$ACCESS_URL_PID" VmHWM)"
   echo "rmcp_stateless_peak_kib=$(status_kib "$RMCP_STATELESS_PID" VmHWM)"
   echo "rmcp_session_peak_kib=$(status_kib "$RMCP_SESSION_PID" VmHWM)"
 } >"$WORK/facts"
 
 python3 - "$WORK/results" "$(nproc)" "$(getconf CLK_TCK)" "$((SECS + WARMUP))" "${BENCH_PIN:-0}" \
-  "$WORK/facts" "$PROFILE" <<'EOF'
+  "$WORK/facts" "$PROFILE" "${BENCH_SETTLE:-12}" <<'EOF'
 import json, statistics, sys
 
 rows = {}
@@ -393,6 +401,7 @@ print(f"  start to ready  {facts['ready_ms']:>6} ms   (target < 100 ms; spawn un
       f"fresh data dir; the audit-off server: {facts['no_audit_ready_ms']} ms)")
 print(f"  RSS at ready    {mib('ready_rss_kib'):>9}   (target < 30 MiB; VmRSS as soon as /readyz answers 200, before any request)")
 print(f"  idle RSS        {mib('idle_rss_kib'):>9}   (target < 30 MiB; VmRSS once started and set up through the API, before any load)")
+print(f"  idle RSS later  {mib('settled_rss_kib'):>9}   (the same server idle for {sys.argv[8]} s more: what the allocator kept of start-up)")
 print(f"  peak RSS        {mib('peak_rss_kib'):>9}   (target < 64 MiB under load; VmHWM after every load case, "
       f"concurrency up to {high})")
 print("  the audit-on server's memory after each case, in the order they ran (VmRSS; VmHWM when it rose):")
