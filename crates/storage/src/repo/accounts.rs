@@ -75,11 +75,10 @@ impl AccountRepository {
 
     /// One account.
     pub async fn get(&self, id: &str) -> Result<Option<AccountRecord>, Error> {
-        Ok(
-            super::first(account::Entity::find_by_id(id.to_owned()), &self.conn)
-                .await?
-                .map(Into::into),
-        )
+        Ok(account::Entity::find_by_id(id.to_owned())
+            .one(&self.conn)
+            .await?
+            .map(Into::into))
     }
 
     /// All accounts, oldest first.

@@ -140,11 +140,10 @@ impl ApiKeyRepository {
 
     /// One key by ID.
     pub async fn get(&self, id: &str) -> Result<Option<ApiKeyRecord>, Error> {
-        Ok(
-            super::first(api_key::Entity::find_by_id(id.to_owned()), &self.conn)
-                .await?
-                .map(Into::into),
-        )
+        Ok(api_key::Entity::find_by_id(id.to_owned())
+            .one(&self.conn)
+            .await?
+            .map(Into::into))
     }
 
     /// Keys, oldest first, of one account or of all.
@@ -162,8 +161,9 @@ impl ApiKeyRepository {
 
     /// Revokes a key; `false` if no such key. Revoking twice keeps the first time.
     pub async fn revoke(&self, id: &str) -> Result<bool, Error> {
-        let Some(model) =
-            super::first(api_key::Entity::find_by_id(id.to_owned()), &self.conn).await?
+        let Some(model) = api_key::Entity::find_by_id(id.to_owned())
+            .one(&self.conn)
+            .await?
         else {
             return Ok(false);
         };

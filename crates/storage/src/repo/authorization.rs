@@ -177,11 +177,9 @@ impl AuthorizationRepository {
 
     /// A registered client.
     pub async fn client(&self, client_id: &str) -> Result<Option<OAuthClientRecord>, Error> {
-        let Some(m) = super::first(
-            oauth_client::Entity::find_by_id(client_id.to_owned()),
-            &self.conn,
-        )
-        .await?
+        let Some(m) = oauth_client::Entity::find_by_id(client_id.to_owned())
+            .one(&self.conn)
+            .await?
         else {
             return Ok(None);
         };
@@ -219,11 +217,10 @@ impl AuthorizationRepository {
 
     /// One grant.
     pub async fn grant(&self, id: &str) -> Result<Option<OAuthGrantRecord>, Error> {
-        Ok(
-            super::first(oauth_grant::Entity::find_by_id(id.to_owned()), &self.conn)
-                .await?
-                .map(Into::into),
-        )
+        Ok(oauth_grant::Entity::find_by_id(id.to_owned())
+            .one(&self.conn)
+            .await?
+            .map(Into::into))
     }
 
     /// An account's grants (one user's when `user_id` is given), newest first, revoked ones too.
@@ -314,8 +311,9 @@ impl AuthorizationRepository {
     /// Spends a code: once only, and not after expiry (see [`CodeUse`]).
     pub async fn use_code(&self, code: &str) -> Result<CodeUse, Error> {
         let digest = super::sha256_hex(code);
-        let Some(m) =
-            super::first(oauth_code::Entity::find_by_id(digest.clone()), &self.conn).await?
+        let Some(m) = oauth_code::Entity::find_by_id(digest.clone())
+            .one(&self.conn)
+            .await?
         else {
             return Ok(CodeUse::Unknown);
         };
@@ -364,22 +362,20 @@ impl AuthorizationRepository {
 
     /// The grant of a refresh token, spent or not (for revocation).
     pub async fn refresh_grant(&self, token: &str) -> Result<Option<String>, Error> {
-        Ok(super::first(
-            oauth_refresh_token::Entity::find_by_id(super::sha256_hex(token)),
-            &self.conn,
+        Ok(
+            oauth_refresh_token::Entity::find_by_id(super::sha256_hex(token))
+                .one(&self.conn)
+                .await?
+                .map(|m| m.grant_id),
         )
-        .await?
-        .map(|m| m.grant_id))
     }
 
     /// Spends a refresh token (see [`RefreshUse`]).
     pub async fn use_refresh(&self, token: &str) -> Result<RefreshUse, Error> {
         let digest = super::sha256_hex(token);
-        let Some(m) = super::first(
-            oauth_refresh_token::Entity::find_by_id(digest.clone()),
-            &self.conn,
-        )
-        .await?
+        let Some(m) = oauth_refresh_token::Entity::find_by_id(digest.clone())
+            .one(&self.conn)
+            .await?
         else {
             return Ok(RefreshUse::Unknown);
         };
@@ -423,12 +419,12 @@ impl AuthorizationRepository {
 
     /// A link, used or not, expired or not (the caller says why it is refused).
     pub async fn link(&self, secret: &str) -> Result<Option<SignInLinkRecord>, Error> {
-        Ok(super::first(
-            oauth_sign_in_link::Entity::find_by_id(super::sha256_hex(secret)),
-            &self.conn,
+        Ok(
+            oauth_sign_in_link::Entity::find_by_id(super::sha256_hex(secret))
+                .one(&self.conn)
+                .await?
+                .map(Into::into),
         )
-        .await?
-        .map(Into::into))
     }
 
     /// Spends a link: `true` once, for an unexpired link; `false` when unknown, expired or

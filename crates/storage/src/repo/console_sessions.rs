@@ -70,11 +70,9 @@ impl ConsoleSessionRepository {
 
     /// The session whose cookie holds `secret`, if it exists and has not expired.
     pub async fn get(&self, secret: &str) -> Result<Option<ConsoleSessionRecord>, Error> {
-        let found = super::first(
-            console_session::Entity::find_by_id(super::sha256_hex(secret)),
-            &self.conn,
-        )
-        .await?;
+        let found = console_session::Entity::find_by_id(super::sha256_hex(secret))
+            .one(&self.conn)
+            .await?;
         Ok(found.filter(|m| m.expires_at > Utc::now()).map(Into::into))
     }
 

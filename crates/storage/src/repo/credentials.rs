@@ -212,14 +212,12 @@ impl CredentialRepository {
         user_id: &str,
         credential_id: &str,
     ) -> Result<Option<CredentialRecord>, Error> {
-        super::first(
-            credential::Entity::find_by_id(credential_id.to_owned())
-                .filter(owned(account_id, user_id)),
-            &self.conn,
-        )
-        .await?
-        .map(TryInto::try_into)
-        .transpose()
+        credential::Entity::find_by_id(credential_id.to_owned())
+            .filter(owned(account_id, user_id))
+            .one(&self.conn)
+            .await?
+            .map(TryInto::try_into)
+            .transpose()
     }
 
     /// One credential of this user with its opened secret. Fails with `Error::Corrupt` when
@@ -230,12 +228,10 @@ impl CredentialRepository {
         user_id: &str,
         credential_id: &str,
     ) -> Result<Option<(CredentialRecord, SecretFields)>, Error> {
-        let Some(m) = super::first(
-            credential::Entity::find_by_id(credential_id.to_owned())
-                .filter(owned(account_id, user_id)),
-            &self.conn,
-        )
-        .await?
+        let Some(m) = credential::Entity::find_by_id(credential_id.to_owned())
+            .filter(owned(account_id, user_id))
+            .one(&self.conn)
+            .await?
         else {
             return Ok(None);
         };
@@ -256,22 +252,20 @@ impl CredentialRepository {
         connector_id: &str,
     ) -> Result<Option<(CredentialRecord, SecretFields)>, Error> {
         let now = super::now();
-        let m = super::first(
-            credential::Entity::find()
-                .filter(owned(account_id, user_id))
-                .filter(credential::Column::ConnectorId.eq(connector_id))
-                .filter(credential::Column::Status.eq(CredentialStatus::Active.as_str()))
-                .filter(
-                    Condition::any()
-                        .add(credential::Column::ExpiresAt.is_null())
-                        .add(credential::Column::ExpiresAt.gt(now))
-                        .add(credential::Column::Refreshable.eq(true)),
-                )
-                .order_by_desc(credential::Column::CreatedAt)
-                .order_by_desc(credential::Column::Id),
-            &self.conn,
-        )
-        .await?;
+        let m = credential::Entity::find()
+            .filter(owned(account_id, user_id))
+            .filter(credential::Column::ConnectorId.eq(connector_id))
+            .filter(credential::Column::Status.eq(CredentialStatus::Active.as_str()))
+            .filter(
+                Condition::any()
+                    .add(credential::Column::ExpiresAt.is_null())
+                    .add(credential::Column::ExpiresAt.gt(now))
+                    .add(credential::Column::Refreshable.eq(true)),
+            )
+            .order_by_desc(credential::Column::CreatedAt)
+            .order_by_desc(credential::Column::Id)
+            .one(&self.conn)
+            .await?;
         m.map(|m| self.with_secret(m)).transpose()
     }
 

@@ -76,22 +76,20 @@ impl McpSessionRepository {
 
     /// The session with this ID, ended or not.
     pub async fn get(&self, session_id: &str) -> Result<Option<McpSessionRecord>, Error> {
-        Ok(super::first(
-            mcp_session::Entity::find_by_id(super::sha256_hex(session_id)),
-            &self.conn,
+        Ok(
+            mcp_session::Entity::find_by_id(super::sha256_hex(session_id))
+                .one(&self.conn)
+                .await?
+                .map(Into::into),
         )
-        .await?
-        .map(Into::into))
     }
 
     /// Ends a session; `false` if there was no open session with this ID.
     pub async fn end(&self, session_id: &str) -> Result<bool, Error> {
-        let Some(model) = super::first(
-            mcp_session::Entity::find_by_id(super::sha256_hex(session_id))
-                .filter(mcp_session::Column::EndedAt.is_null()),
-            &self.conn,
-        )
-        .await?
+        let Some(model) = mcp_session::Entity::find_by_id(super::sha256_hex(session_id))
+            .filter(mcp_session::Column::EndedAt.is_null())
+            .one(&self.conn)
+            .await?
         else {
             return Ok(false);
         };

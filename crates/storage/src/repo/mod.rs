@@ -12,23 +12,6 @@ pub mod oauth;
 pub mod servers;
 
 use chrono::{DateTime, SubsecRound, Utc};
-use sea_orm::{DatabaseConnection, DbErr, EntityTrait, QueryTrait, Select};
-
-/// The first row `select` finds, like SeaORM's `one`, but with `LIMIT 1` written into the
-/// statement rather than bound as a parameter.
-///
-/// SQLite compiles a statement whose `LIMIT` is a bound parameter anew every time it runs (the
-/// value may change its plan), so each `one` query was parsed and planned on every call
-/// instead of running the statement the driver had prepared. A literal keeps the statement's
-/// text the same from call to call, so it is prepared once per connection.
-pub(crate) async fn first<E: EntityTrait>(
-    select: Select<E>,
-    conn: &DatabaseConnection,
-) -> Result<Option<E::Model>, DbErr> {
-    let mut statement = select.build(conn.get_database_backend());
-    statement.sql.push_str(" LIMIT 1");
-    E::find().from_raw_sql(statement).one(conn).await
-}
 
 /// Now, truncated to milliseconds so SQLite and PostgreSQL round-trip the same value.
 pub(crate) fn now() -> DateTime<Utc> {

@@ -111,11 +111,10 @@ impl OAuthAppRepository {
             })
             .transpose()?;
         let settings = new.settings.to_string();
-        let existing = super::first(
-            oauth_app::Entity::find_by_id((new.account_id.clone(), new.connector_id.clone())),
-            &self.conn,
-        )
-        .await?;
+        let existing =
+            oauth_app::Entity::find_by_id((new.account_id.clone(), new.connector_id.clone()))
+                .one(&self.conn)
+                .await?;
         let model = match existing {
             Some(m) => {
                 let mut active = m.into_active_model();
@@ -148,13 +147,11 @@ impl OAuthAppRepository {
         account_id: &str,
         connector_id: &str,
     ) -> Result<Option<OAuthAppRecord>, Error> {
-        super::first(
-            oauth_app::Entity::find_by_id((account_id.to_owned(), connector_id.to_owned())),
-            &self.conn,
-        )
-        .await?
-        .map(|m| self.record(m))
-        .transpose()
+        oauth_app::Entity::find_by_id((account_id.to_owned(), connector_id.to_owned()))
+            .one(&self.conn)
+            .await?
+            .map(|m| self.record(m))
+            .transpose()
     }
 
     /// Every app of the account, by connector ID.
@@ -280,8 +277,9 @@ impl OAuthStateRepository {
     /// Uses up a `state`: of two concurrent callers (on any replica) exactly one gets it.
     pub async fn consume(&self, state: &str) -> Result<ConsumedState, Error> {
         let digest = state_digest(state);
-        let Some(m) =
-            super::first(oauth_state::Entity::find_by_id(digest.clone()), &self.conn).await?
+        let Some(m) = oauth_state::Entity::find_by_id(digest.clone())
+            .one(&self.conn)
+            .await?
         else {
             return Ok(ConsumedState::Unknown);
         };

@@ -192,7 +192,8 @@ impl ServerRepository {
 
     /// One server by ID, whoever owns it (the caller checks ownership).
     pub async fn get(&self, server_id: &str) -> Result<Option<ServerRecord>, Error> {
-        super::first(server::Entity::find_by_id(server_id.to_owned()), &self.conn)
+        server::Entity::find_by_id(server_id.to_owned())
+            .one(&self.conn)
             .await?
             .map(|m| self.record(m))
             .transpose()
@@ -200,13 +201,12 @@ impl ServerRepository {
 
     /// The server whose access token is `token`.
     pub async fn by_access_token(&self, token: &str) -> Result<Option<ServerRecord>, Error> {
-        super::first(
-            server::Entity::find().filter(server::Column::TokenDigest.eq(super::sha256_hex(token))),
-            &self.conn,
-        )
-        .await?
-        .map(|m| self.record(m))
-        .transpose()
+        server::Entity::find()
+            .filter(server::Column::TokenDigest.eq(super::sha256_hex(token)))
+            .one(&self.conn)
+            .await?
+            .map(|m| self.record(m))
+            .transpose()
     }
 
     /// A page of one user's servers, oldest first, and how many they have in all.
@@ -241,8 +241,9 @@ impl ServerRepository {
         server_id: &str,
         changes: ServerChanges,
     ) -> Result<Option<ServerRecord>, Error> {
-        let Some(model) =
-            super::first(server::Entity::find_by_id(server_id.to_owned()), &self.conn).await?
+        let Some(model) = server::Entity::find_by_id(server_id.to_owned())
+            .one(&self.conn)
+            .await?
         else {
             return Ok(None);
         };
