@@ -10,22 +10,15 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
 
 use alloy_storage::{CredentialRecord, SecretFields};
 use dashmap::DashMap;
 use sha2::{Digest, Sha256};
 
-use super::MAX_ENTRIES;
+use super::{Entry, fresh, insert};
 
 /// A credential record with its opened secret, shared by the calls that use it.
 pub type KeptCredential = Arc<(CredentialRecord, SecretFields)>;
-
-struct Entry {
-    owner: [u8; 32],
-    value: KeptCredential,
-    read_at: Instant,
-}
 
 /// The key of an owner's entries: the digest of the account and user (user IDs may be long;
 /// the digest is also what is announced to the other replicas).
@@ -52,7 +45,8 @@ fn entry_key(owner: &[u8; 32], connector_id: &str, credential_id: Option<&str>) 
 /// The kept credentials of one replica.
 #[derive(Default)]
 pub(super) struct CredentialEntries {
-    map: DashMap<[u8; 32], Entry>,
+    /// By [`entry_key`]: the owner's digest (for forgetting) and the credential.
+    map: DashMap<[u8; 32], Entry<([u8; 32], KeptCredential)>>,
     /// Moves on every forgetting, so that a read begun before it is not kept after it.
     generation: AtomicU64,
 }
@@ -69,11 +63,13 @@ impl CredentialEntries {
         credential_id: Option<&str>,
         fresh_for: std::time::Duration,
     ) -> Option<KeptCredential> {
-        let e = self
-            .map
-            .get(&entry_key(owner, connector_id, credential_id))?;
-        let unexpired = e.value.0.expires_at.is_none_or(|t| t > chrono::Utc::now());
-        (e.read_at.elapsed() < fresh_for && unexpired).then(|| Arc::clone(&e.value))
+        let (_, kept) = fresh(
+            &self.map,
+            &entry_key(owner, connector_id, credential_id),
+            fresh_for,
+        )?;
+        let unexpired = kept.0.expires_at.is_none_or(|t| t > chrono::Utc::now());
+        unexpired.then_some(kept)
     }
 
     pub(super) fn generation(&self) -> u64 {
@@ -88,18 +84,8 @@ impl CredentialEntries {
         credential_id: Option<&str>,
         value: KeptCredential,
     ) {
-        if self.map.len() >= MAX_ENTRIES {
-            self.map.clear();
-        }
         let key = entry_key(&owner, connector_id, credential_id);
-        self.map.insert(
-            key,
-            Entry {
-                owner,
-                value,
-                read_at: Instant::now(),
-            },
-        );
+        insert(&self.map, key, (owner, value));
         // Forgotten meanwhile: what was read may be what the change replaced.
         if self.generation() != generation {
             self.map.remove(&key);
@@ -108,7 +94,7 @@ impl CredentialEntries {
 
     pub(super) fn forget_owner(&self, owner: &[u8; 32]) {
         self.generation.fetch_add(1, Ordering::AcqRel);
-        self.map.retain(|_, e| &e.owner != owner);
+        self.map.retain(|_, e| &e.value.0 != owner);
     }
 
     pub(super) fn forget_all(&self) {

@@ -22,7 +22,7 @@ use sha2::{Digest, Sha256};
 
 /// Entries kept at most per map; beyond it the map is emptied (entries are cheap to read
 /// again, and a flood of distinct tokens or sessions must not grow memory).
-pub(crate) const MAX_ENTRIES: usize = 100_000;
+const MAX_ENTRIES: usize = 100_000;
 
 struct Entry<T> {
     value: T,
