@@ -22,7 +22,9 @@ pub use database::{Backend, Database, PoolStats};
 pub use error::Error;
 pub use repo::accounts::{AccountRecord, AccountRepository, AccountUser};
 pub use repo::api_keys::{ApiKeyRecord, ApiKeyRepository, NewApiKey};
-pub use repo::audit::{AuditEventRecord, AuditFilter, AuditRepository, ROWS_PER_STATEMENT};
+pub use repo::audit::{
+    AuditEventRecord, AuditFilter, AuditRepository, CHUNK_SPAN, EVENTS_PER_CHUNK,
+};
 pub use repo::authorization::{
     AuthorizationRepository, CodeUse, GrantFilter, OAuthClientRecord, OAuthCodeRecord,
     OAuthGrantRecord, RefreshUse, SignInLinkRecord,

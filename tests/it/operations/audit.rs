@@ -379,7 +379,7 @@ async fn old_events_are_swept() {
         .gateway()
         .db()
         .audit()
-        .insert(vec![old, recent])
+        .insert(&[old, recent])
         .await
         .unwrap();
     let mut ids = Vec::new();
@@ -422,7 +422,7 @@ async fn a_failing_audit_store_never_holds_up_requests_and_counts_what_it_droppe
         }
     };
     exec(format!(
-        "ALTER TABLE {schema}.audit_events RENAME TO audit_events_away"
+        "ALTER TABLE {schema}.audit_chunks RENAME TO audit_chunks_away"
     ))
     .await;
     let started = std::time::Instant::now();
@@ -457,7 +457,7 @@ async fn a_failing_audit_store_never_holds_up_requests_and_counts_what_it_droppe
 
     // Once the table is back, events are stored again.
     exec(format!(
-        "ALTER TABLE {schema}.audit_events_away RENAME TO audit_events"
+        "ALTER TABLE {schema}.audit_chunks_away RENAME TO audit_chunks"
     ))
     .await;
     let (status, _, _) = send(post_2026(

@@ -3,8 +3,10 @@
 //! [`AuditWriter::record`] never waits: it puts the event in a bounded queue, or, when the queue
 //! is full (the database is slow or down), drops it, counts it in
 //! `alloy_audit_events_dropped_total{reason="buffer_full"}` and says so in the log at most once
-//! every ten seconds. One task drains the queue, writing what 100 ms have gathered (at most 512
-//! events) in one transaction (a full batch is two statements of 256 rows);
+//! every ten seconds. One task drains the queue, writing what 100 ms have gathered (at most
+//! 4,096 events) in one transaction: a row per account of the batch (the storage's chunks).
+//! While it gathers, the task is not woken per event (a queued event costs the request a few
+//! atomic operations, nothing more); it is woken early only by a flush or a queue half full;
 //! a batch the database refuses is dropped and counted (`reason="database"`) rather than
 //! retried, so that an outage cannot build up a backlog that outlives it.
 
@@ -13,13 +15,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use alloy_storage::{AuditEventRecord, Database};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Notify, mpsc, oneshot};
 
 use super::config::AuditConfig;
 use super::event::AuditEvent;
 
-/// Events written per transaction at most: two of the storage's largest statements.
-const BATCH: usize = 2 * alloy_storage::ROWS_PER_STATEMENT;
+/// Events written per transaction at most: one chunk's worth.
+const BATCH: usize = alloy_storage::EVENTS_PER_CHUNK;
 
 /// How long the writer gathers events before writing them.
 const GATHER_FOR: Duration = Duration::from_millis(100);
@@ -40,6 +42,8 @@ pub struct AuditWriter {
 
 struct Inner {
     tx: Option<mpsc::Sender<Message>>,
+    /// Ends the writer's gathering early: a flush, or a queue half full.
+    wake: Arc<Notify>,
     config: AuditConfig,
     started: Instant,
     /// Seconds since `started` of the last "dropped" log line, plus one (0: never).
@@ -61,14 +65,16 @@ impl AuditWriter {
     /// a writer that records nothing when the trail is turned off.
     pub fn start(db: Database, config: AuditConfig) -> Self {
         let dropped = Arc::new(AtomicU64::new(0));
+        let wake = Arc::new(Notify::new());
         let tx = config.enabled.then(|| {
             let (tx, rx) = mpsc::channel(config.buffer.max(1));
-            tokio::spawn(drain(db, rx, Arc::clone(&dropped)));
+            tokio::spawn(drain(db, rx, Arc::clone(&wake), Arc::clone(&dropped)));
             tx
         });
         AuditWriter {
             inner: Arc::new(Inner {
                 tx,
+                wake,
                 config,
                 started: Instant::now(),
                 last_drop_log: AtomicU64::new(0),
@@ -82,6 +88,7 @@ impl AuditWriter {
         AuditWriter {
             inner: Arc::new(Inner {
                 tx: None,
+                wake: Arc::new(Notify::new()),
                 config: AuditConfig {
                     enabled: false,
                     ..AuditConfig::default()
@@ -113,13 +120,17 @@ impl AuditWriter {
         let Some(tx) = &self.inner.tx else {
             return;
         };
-        let record = event.into_record();
+        let record = event.into_boxed();
         if record.account_id.is_empty() {
             // Nobody could ever read it: events are listed per account.
             return;
         }
-        match tx.try_send(Message::Event(Box::new(record))) {
-            Ok(()) => {}
+        match tx.try_send(Message::Event(record)) {
+            Ok(()) => {
+                if tx.capacity() <= tx.max_capacity() / 2 {
+                    self.inner.wake.notify_one();
+                }
+            }
             Err(mpsc::error::TrySendError::Full(_)) => self.dropped(1, "buffer_full"),
             Err(mpsc::error::TrySendError::Closed(_)) => self.dropped(1, "closed"),
         }
@@ -133,6 +144,7 @@ impl AuditWriter {
         };
         let (done, wait) = oneshot::channel();
         if tx.send(Message::Flush(done)).await.is_ok() {
+            self.inner.wake.notify_one();
             let _ = wait.await;
         }
     }
@@ -157,41 +169,51 @@ impl AuditWriter {
     }
 }
 
-async fn drain(db: Database, mut rx: mpsc::Receiver<Message>, dropped: Arc<AtomicU64>) {
+async fn drain(
+    db: Database,
+    mut rx: mpsc::Receiver<Message>,
+    wake: Arc<Notify>,
+    dropped: Arc<AtomicU64>,
+) {
     let repo = db.audit();
-    let mut batch: Vec<AuditEventRecord> = Vec::with_capacity(BATCH);
+    let mut batch: Vec<Box<AuditEventRecord>> = Vec::with_capacity(BATCH);
     let mut waiting: Vec<oneshot::Sender<()>> = Vec::new();
     let mut messages: Vec<Message> = Vec::with_capacity(BATCH);
     let mut last_warning: Option<Instant> = None;
     loop {
-        // Gather for a moment before writing: one transaction for many events costs the
-        // database far less than one each, and nobody waits on the trail. Messages are taken
-        // as many at a time as are queued, so that a busy queue costs one wake-up per batch
-        // rather than a timer and a wake-up per event.
+        // Idle until something is queued.
         if rx.recv_many(&mut messages, BATCH).await == 0 {
             break;
         }
-        let gathered = tokio::time::sleep(GATHER_FOR);
-        tokio::pin!(gathered);
-        loop {
-            for message in messages.drain(..) {
-                match message {
-                    Message::Event(e) => batch.push(*e),
-                    Message::Flush(done) => waiting.push(done),
-                }
-            }
-            if !waiting.is_empty() || batch.len() >= BATCH {
-                break;
-            }
+        // Gather for a moment before writing: one transaction for many events costs the
+        // database far less than one each, and nobody waits on the trail. The queue is not
+        // watched meanwhile (a wake-up per event would cost more than storing it); a flush or a
+        // queue half full ends the wait early.
+        let flushing = messages.iter().any(|m| matches!(m, Message::Flush(_)));
+        if !flushing && messages.len() < BATCH {
             tokio::select! {
-                n = rx.recv_many(&mut messages, BATCH - batch.len()) => if n == 0 { break },
-                () = &mut gathered => break,
+                () = tokio::time::sleep(GATHER_FOR) => {}
+                () = wake.notified() => {}
+            }
+        }
+        while messages.len() < BATCH {
+            match rx.try_recv() {
+                Ok(message) => messages.push(message),
+                Err(_) => break,
+            }
+        }
+        for message in messages.drain(..) {
+            match message {
+                Message::Event(e) => batch.push(e),
+                Message::Flush(done) => waiting.push(done),
             }
         }
         if !batch.is_empty() {
             let n = batch.len() as u64;
             let started = Instant::now();
-            match repo.insert(std::mem::take(&mut batch)).await {
+            let written = repo.insert(&batch).await;
+            batch.clear();
+            match written {
                 Ok(()) => {
                     metrics::counter!("alloy_audit_events_written_total").increment(n);
                     metrics::histogram!("alloy_audit_batch_duration_seconds")

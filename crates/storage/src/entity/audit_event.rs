@@ -1,4 +1,5 @@
-//! `audit_events`: the audit trail of tool calls, refusals and management writes.
+//! `audit_events`: the audit trail before m0011 (a row per event); read only by that
+//! migration, which moves its rows into `audit_chunks`.
 
 use sea_orm::entity::prelude::*;
 

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod api_key;
+pub mod audit_chunk;
 pub mod audit_event;
 pub mod catalog_connector;
 pub mod console_session;

@@ -12,6 +12,7 @@ mod m0007_require_user_token;
 mod m0008_console_sessions;
 mod m0009_oauth_server;
 mod m0010_sign_in_links;
+mod m0011_audit_chunks;
 
 /// All migrations of the project.
 pub struct Migrator;
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0008_console_sessions::Migration),
             Box::new(m0009_oauth_server::Migration),
             Box::new(m0010_sign_in_links::Migration),
+            Box::new(m0011_audit_chunks::Migration),
         ]
     }
 }

@@ -49,8 +49,8 @@ on_both!(
             })
             .collect();
         batch.extend((10..13).map(|n| event(n, "acct-b", "alice", 1)));
-        audit.insert(batch.clone()).await.unwrap();
-        audit.insert(Vec::new()).await.unwrap();
+        audit.insert(&batch).await.unwrap();
+        audit.insert(&Vec::<AuditEventRecord>::new()).await.unwrap();
 
         let all_a = AuditFilter {
             account_id: "acct-a".to_owned(),
@@ -175,9 +175,8 @@ on_both!(
         assert_eq!(removed, 4);
         assert_eq!(audit.list(&all_a, 100, 0).await.unwrap().1, 6);
 
-        // More than one statement's worth of rows (256 + 32 + 16 + 2 + 1: five statement
-        // shapes), twice: the statements are reused.
-        let per_round = alloy_storage::ROWS_PER_STATEMENT + 51;
+        // More than one chunk's worth of events of one account, twice.
+        let per_round = alloy_storage::EVENTS_PER_CHUNK + 51;
         for round in 0..2u32 {
             let bulk: Vec<AuditEventRecord> = (0..u32::try_from(per_round).unwrap())
                 .map(|n| AuditEventRecord {
@@ -185,7 +184,7 @@ on_both!(
                     ..event(n, "acct-bulk", "alice", 0)
                 })
                 .collect();
-            audit.insert(bulk).await.unwrap();
+            audit.insert(&bulk).await.unwrap();
         }
         let bulk = AuditFilter {
             account_id: "acct-bulk".to_owned(),
@@ -197,5 +196,105 @@ on_both!(
             page.iter()
                 .all(|e| e.details.is_some() && e.latency_us == Some(1234))
         );
+    }
+);
+
+// Events written in batches whose times interleave (as batches of several replicas do), and
+// one batch spanning more than a chunk may: listing, paging, export and retention see one
+// ordered trail.
+on_both!(
+    audit_interleaved_batches_read_as_one_trail,
+    |t: TestDatabase| async move {
+        let audit = t.db.audit();
+        let base = Utc::now().trunc_subsecs(3) - Duration::hours(2);
+        let at = |n: i64| AuditEventRecord {
+            id: format!("ev-{n:05}"),
+            occurred_at: base + Duration::seconds(n * 17 % 5_000),
+            server_id: Some(format!("srv-{}", n % 3)),
+            ..event(0, "acct", "alice", 0)
+        };
+        // Three batches, each taking every third event: their chunks overlap in time, and each
+        // batch spans more than a chunk may (CHUNK_SPAN), so it is stored as several.
+        let all: Vec<AuditEventRecord> = (0..600).map(at).collect();
+        for k in 0..3 {
+            let batch: Vec<AuditEventRecord> = all
+                .iter()
+                .enumerate()
+                .filter(|(n, _)| n % 3 == k)
+                .map(|(_, e)| e.clone())
+                .collect();
+            audit.insert(&batch).await.unwrap();
+        }
+        let mut newest_first = all.clone();
+        newest_first.sort_by(|a, b| (b.occurred_at, &b.id).cmp(&(a.occurred_at, &a.id)));
+
+        let filter = AuditFilter {
+            account_id: "acct".into(),
+            ..AuditFilter::default()
+        };
+        let mut paged = Vec::new();
+        for offset in (0..600).step_by(70) {
+            let (page, total) = audit.list(&filter, 70, offset).await.unwrap();
+            assert_eq!(total, 600);
+            paged.extend(page);
+        }
+        assert_eq!(paged, newest_first, "every event once, newest first");
+
+        let srv1 = AuditFilter {
+            server_id: Some("srv-1".into()),
+            ..filter.clone()
+        };
+        let (page, total) = audit.list(&srv1, 5, 3).await.unwrap();
+        let expected: Vec<&AuditEventRecord> = newest_first
+            .iter()
+            .filter(|e| e.server_id.as_deref() == Some("srv-1"))
+            .collect();
+        assert_eq!(total, expected.len() as u64);
+        assert_eq!(page.iter().collect::<Vec<_>>(), expected[3..8]);
+
+        let window = AuditFilter {
+            from: Some(base + Duration::seconds(1_000)),
+            to: Some(base + Duration::seconds(2_000)),
+            ..filter.clone()
+        };
+        let (_, total) = audit.list(&window, 0, 0).await.unwrap();
+        let in_window = all
+            .iter()
+            .filter(|e| {
+                e.occurred_at >= base + Duration::seconds(1_000)
+                    && e.occurred_at < base + Duration::seconds(2_000)
+            })
+            .count();
+        assert_eq!(total, in_window as u64);
+
+        // Export, oldest first, in pages of 64 from a point in the middle.
+        let mut oldest_first = newest_first.clone();
+        oldest_first.reverse();
+        let mut exported = Vec::new();
+        let mut after = None;
+        loop {
+            let page = audit
+                .export_page(Some(base + Duration::seconds(100)), None, after.clone(), 64)
+                .await
+                .unwrap();
+            let Some(last) = page.last() else { break };
+            after = Some((last.occurred_at, last.id.clone()));
+            exported.extend(page);
+        }
+        let expected: Vec<AuditEventRecord> = oldest_first
+            .iter()
+            .filter(|e| e.occurred_at >= base + Duration::seconds(100))
+            .cloned()
+            .collect();
+        assert_eq!(exported, expected);
+
+        // Retention cuts through chunks: exactly the older events go.
+        let cutoff = base + Duration::seconds(2_500);
+        let older = all.iter().filter(|e| e.occurred_at < cutoff).count();
+        assert_eq!(audit.delete_before(cutoff).await.unwrap(), older as u64);
+        let (rest, total) = audit.list(&filter, 1_000, 0).await.unwrap();
+        assert_eq!(total, (600 - older) as u64);
+        assert!(rest.iter().all(|e| e.occurred_at >= cutoff));
+        assert_eq!(audit.delete_before(cutoff).await.unwrap(), 0);
     }
 );
