@@ -23,7 +23,7 @@ pub use error::Error;
 pub use repo::accounts::{AccountRecord, AccountRepository, AccountUser};
 pub use repo::api_keys::{ApiKeyRecord, ApiKeyRepository, NewApiKey};
 pub use repo::audit::{
-    AuditEventRecord, AuditFilter, AuditRepository, CHUNK_SPAN, EVENTS_PER_CHUNK,
+    AuditEventRecord, AuditFilter, AuditRepository, CHUNK_SPAN, EVENTS_PER_CHUNK, NewAuditEvent,
 };
 pub use repo::authorization::{
     AuthorizationRepository, CodeUse, GrantFilter, OAuthClientRecord, OAuthCodeRecord,

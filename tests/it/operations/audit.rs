@@ -379,7 +379,7 @@ async fn old_events_are_swept() {
         .gateway()
         .db()
         .audit()
-        .insert(&[old, recent])
+        .insert(&[old.as_new(), recent.as_new()])
         .await
         .unwrap();
     let mut ids = Vec::new();

@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use alloy_storage::AuditEventRecord;
-use chrono::{SubsecRound, Utc};
+use alloy_storage::{AuditEventRecord, NewAuditEvent};
+use chrono::{DateTime, SubsecRound, Utc};
 use serde_json::Value;
 
 use super::scope::RequestScope;
@@ -67,134 +67,355 @@ impl Outcome {
 
 /// An audit event under construction; [`AuditWriter::record`](super::AuditWriter::record)
 /// takes it. The request's ID and client address come from the current [`RequestScope`].
+///
+/// Built on a request's path, so built cheaply: its text fields are copied into one buffer
+/// (one allocation for all of them instead of one each), its ID is 32 hex digits inline, and
+/// the whole is boxed from the start (the builder's methods move it, the writer's queue takes
+/// it boxed). The writer stores it as a borrowed [`NewAuditEvent`] without copying it again.
 #[derive(Debug, Clone)]
 pub struct AuditEvent {
-    /// Boxed from the start: the builder's methods move the event, and the writer's queue
-    /// takes it boxed (a record is half a kilobyte).
-    record: Box<AuditEventRecord>,
+    inner: Box<Pending>,
 }
+
+/// A text field: a range of [`Pending::text`].
+#[derive(Debug, Clone, Copy)]
+struct Span {
+    start: u32,
+    end: u32,
+}
+
+#[derive(Debug, Clone)]
+struct Pending {
+    /// Every text field, one after the other.
+    text: String,
+    /// The event ID, a UUIDv7 in lowercase hex.
+    id: [u8; 32],
+    occurred_at: DateTime<Utc>,
+    event: Option<Span>,
+    outcome: Outcome,
+    account_id: Option<Span>,
+    user_id: Option<Span>,
+    principal_kind: Option<Span>,
+    principal_id: Option<Span>,
+    server_id: Option<Span>,
+    tool: Option<Span>,
+    connector_id: Option<Span>,
+    action_id: Option<Span>,
+    error_code: Option<Span>,
+    upstream_status: Option<u16>,
+    latency_us: Option<u64>,
+    upstream_latency_us: Option<u64>,
+    credential_id: Option<Span>,
+    client_ip: Option<Span>,
+    request_id: Option<Span>,
+    client_name: Option<Span>,
+    client_version: Option<Span>,
+    details: Option<Value>,
+}
+
+/// Text bytes an event's buffer starts with: room for the usual event's fields.
+const TEXT_CAPACITY: usize = 192;
 
 fn micros(d: Duration) -> u64 {
     u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
 }
 
+impl Pending {
+    fn put(&mut self, s: &str) -> Option<Span> {
+        let start = u32::try_from(self.text.len()).ok()?;
+        self.text.push_str(s);
+        let end = u32::try_from(self.text.len()).ok()?;
+        Some(Span { start, end })
+    }
+
+    fn put_display(&mut self, value: impl std::fmt::Display) -> Option<Span> {
+        use std::fmt::Write;
+        let start = u32::try_from(self.text.len()).ok()?;
+        let _ = write!(self.text, "{value}");
+        let end = u32::try_from(self.text.len()).ok()?;
+        Some(Span { start, end })
+    }
+
+    fn get(&self, span: Option<Span>) -> Option<&str> {
+        let span = span?;
+        self.text.get(span.start as usize..span.end as usize)
+    }
+}
+
 impl AuditEvent {
     /// An event of kind `event` (`tools/call`, `server.created`, …) that ended with `outcome`.
     pub fn new(event: &str, outcome: Outcome) -> Self {
-        let mut record = Box::new(AuditEventRecord {
-            // Time-ordered: new rows append to the primary key instead of landing anywhere in it.
-            id: uuid::Uuid::now_v7().simple().to_string(),
+        let mut id = [0u8; 32];
+        // Time-ordered: events of one chunk sort by time, then ID.
+        uuid::Uuid::now_v7().simple().encode_lower(&mut id);
+        let mut p = Box::new(Pending {
+            text: String::with_capacity(TEXT_CAPACITY),
+            id,
             occurred_at: Utc::now().trunc_subsecs(3),
-            // `none` unless `by` or `in_account` says otherwise (set in `into_record`, so that
-            // the usual event allocates no placeholder).
-            event: event.to_owned(),
-            outcome: outcome.as_str().to_owned(),
-            ..AuditEventRecord::default()
+            event: None,
+            outcome,
+            account_id: None,
+            user_id: None,
+            principal_kind: None,
+            principal_id: None,
+            server_id: None,
+            tool: None,
+            connector_id: None,
+            action_id: None,
+            error_code: None,
+            upstream_status: None,
+            latency_us: None,
+            upstream_latency_us: None,
+            credential_id: None,
+            client_ip: None,
+            request_id: None,
+            client_name: None,
+            client_version: None,
+            details: None,
         });
+        p.event = p.put(event);
         if let Some(scope) = RequestScope::current() {
-            record.request_id = Some(scope.request_id().to_owned());
-            record.client_ip = scope.client_ip().map(|ip| ip.to_string());
+            p.request_id = p.put(scope.request_id());
+            if let Some(ip) = scope.client_ip() {
+                p.client_ip = p.put_display(ip);
+            }
         }
-        AuditEvent { record }
+        AuditEvent { inner: p }
     }
 
     /// Done by `caller`: its account, user and principal.
     pub fn by(mut self, caller: &Caller) -> Self {
-        let r = &mut self.record;
-        r.account_id = caller.account_id.clone();
-        r.user_id = Some(caller.user_id.clone());
+        let p = &mut self.inner;
+        p.account_id = p.put(&caller.account_id);
+        p.user_id = p.put(&caller.user_id);
         let (kind, id) = match &caller.principal {
-            Principal::ApiKey { key_id } => ("api_key", key_id.clone()),
-            Principal::UserToken { .. } => ("user_token", caller.user_id.clone()),
-            Principal::AccessToken { server_id } => ("access_token", server_id.clone()),
-            Principal::OAuthGrant { grant_id, .. } => ("oauth_grant", grant_id.clone()),
-            Principal::SingleSignOn { .. } => ("sso", caller.user_id.clone()),
+            Principal::ApiKey { key_id } => ("api_key", key_id.as_str()),
+            Principal::UserToken { .. } => ("user_token", caller.user_id.as_str()),
+            Principal::AccessToken { server_id } => ("access_token", server_id.as_str()),
+            Principal::OAuthGrant { grant_id, .. } => ("oauth_grant", grant_id.as_str()),
+            Principal::SingleSignOn { .. } => ("sso", caller.user_id.as_str()),
         };
-        r.principal_kind = kind.to_owned();
-        r.principal_id = Some(id);
+        p.principal_kind = p.put(kind);
+        p.principal_id = p.put(id);
         self
     }
 
     /// In `account_id`, for `user_id`, with no authenticated principal (a refused request, the
     /// OAuth callback) or the operator's command line (`principal` `cli`).
     pub fn in_account(mut self, account_id: &str, user_id: Option<&str>, principal: &str) -> Self {
-        self.record.account_id = account_id.to_owned();
-        self.record.user_id = user_id.map(str::to_owned);
-        self.record.principal_kind = principal.to_owned();
+        let p = &mut self.inner;
+        p.account_id = p.put(account_id);
+        p.user_id = user_id.and_then(|u| p.put(u));
+        p.principal_kind = p.put(principal);
         self
     }
 
     /// Through this MCP server.
     pub fn server(mut self, server_id: &str) -> Self {
-        self.record.server_id = Some(server_id.to_owned());
+        let p = &mut self.inner;
+        p.server_id = p.put(server_id);
         self
     }
 
     /// The MCP tool called.
     pub fn tool(mut self, tool: &str) -> Self {
-        self.record.tool = Some(tool.to_owned());
+        let p = &mut self.inner;
+        p.tool = p.put(tool);
         self
     }
 
     /// The connector and action involved, when known.
     pub fn target(mut self, connector_id: Option<&str>, action_id: Option<&str>) -> Self {
-        self.record.connector_id = connector_id.map(str::to_owned);
-        self.record.action_id = action_id.map(str::to_owned);
+        let p = &mut self.inner;
+        p.connector_id = connector_id.and_then(|c| p.put(c));
+        p.action_id = action_id.and_then(|a| p.put(a));
         self
     }
 
     /// The error code of a failure.
     pub fn error_code(mut self, code: Option<&str>) -> Self {
-        self.record.error_code = code.map(str::to_owned);
+        let p = &mut self.inner;
+        p.error_code = code.and_then(|c| p.put(c));
         self
     }
 
     /// The platform's status and how long it took.
     pub fn upstream(mut self, status: Option<u16>, latency: Option<Duration>) -> Self {
-        self.record.upstream_status = status;
-        self.record.upstream_latency_us = latency.map(micros);
+        self.inner.upstream_status = status;
+        self.inner.upstream_latency_us = latency.map(micros);
         self
     }
 
     /// How long the operation took.
     pub fn latency(mut self, latency: Duration) -> Self {
-        self.record.latency_us = Some(micros(latency));
+        self.inner.latency_us = Some(micros(latency));
         self
     }
 
     /// The credential used (its ID, never its secret).
     pub fn credential(mut self, credential_id: Option<&str>) -> Self {
-        self.record.credential_id = credential_id.map(str::to_owned);
+        let p = &mut self.inner;
+        p.credential_id = credential_id.and_then(|c| p.put(c));
         self
     }
 
     /// The MCP client's `clientInfo`.
     pub fn client(mut self, name: Option<&str>, version: Option<&str>) -> Self {
-        let clip = |s: &str| match s.char_indices().nth(200) {
-            Some((end, _)) => s[..end].to_owned(),
-            None => s.to_owned(),
-        };
-        self.record.client_name = name.map(clip);
-        self.record.client_version = version.map(clip);
+        fn clip(s: &str) -> &str {
+            match s.char_indices().nth(200) {
+                Some((end, _)) => &s[..end],
+                None => s,
+            }
+        }
+        let p = &mut self.inner;
+        p.client_name = name.and_then(|n| p.put(clip(n)));
+        p.client_version = version.and_then(|v| p.put(clip(v)));
         self
     }
 
     /// Anything else, as a JSON object (a refusal's reason, a restriction diff, arguments).
     pub fn details(mut self, details: Value) -> Self {
-        self.record.details = Some(details);
+        self.inner.details = Some(details);
         self
+    }
+
+    /// Whether the event names no account (nobody could ever list it).
+    pub(crate) fn has_no_account(&self) -> bool {
+        self.inner
+            .get(self.inner.account_id)
+            .is_none_or(str::is_empty)
+    }
+
+    /// The event as the storage takes it.
+    pub fn as_new(&self) -> NewAuditEvent<'_> {
+        let p = &self.inner;
+        NewAuditEvent {
+            id: std::str::from_utf8(&p.id).unwrap_or_default(),
+            occurred_at: p.occurred_at,
+            account_id: p.get(p.account_id).unwrap_or_default(),
+            user_id: p.get(p.user_id),
+            principal_kind: p.get(p.principal_kind).unwrap_or("none"),
+            principal_id: p.get(p.principal_id),
+            server_id: p.get(p.server_id),
+            event: p.get(p.event).unwrap_or_default(),
+            tool: p.get(p.tool),
+            connector_id: p.get(p.connector_id),
+            action_id: p.get(p.action_id),
+            outcome: p.outcome.as_str(),
+            error_code: p.get(p.error_code),
+            upstream_status: p.upstream_status,
+            latency_us: p.latency_us,
+            upstream_latency_us: p.upstream_latency_us,
+            credential_id: p.get(p.credential_id),
+            client_ip: p.get(p.client_ip),
+            request_id: p.get(p.request_id),
+            client_name: p.get(p.client_name),
+            client_version: p.get(p.client_version),
+            details: p.details.as_ref(),
+        }
     }
 
     /// The event as stored.
     pub fn into_record(self) -> AuditEventRecord {
-        *self.into_boxed()
+        let e = self.as_new();
+        let owned = |s: Option<&str>| s.map(str::to_owned);
+        AuditEventRecord {
+            id: e.id.to_owned(),
+            occurred_at: e.occurred_at,
+            account_id: e.account_id.to_owned(),
+            user_id: owned(e.user_id),
+            principal_kind: e.principal_kind.to_owned(),
+            principal_id: owned(e.principal_id),
+            server_id: owned(e.server_id),
+            event: e.event.to_owned(),
+            tool: owned(e.tool),
+            connector_id: owned(e.connector_id),
+            action_id: owned(e.action_id),
+            outcome: e.outcome.to_owned(),
+            error_code: owned(e.error_code),
+            upstream_status: e.upstream_status,
+            latency_us: e.latency_us,
+            upstream_latency_us: e.upstream_latency_us,
+            credential_id: owned(e.credential_id),
+            client_ip: owned(e.client_ip),
+            request_id: owned(e.request_id),
+            client_name: owned(e.client_name),
+            client_version: owned(e.client_version),
+            details: e.details.cloned(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_field_lands_where_it_belongs() {
+        let caller = Caller {
+            account_id: "acct".into(),
+            user_id: "alice@example.com".into(),
+            principal: Principal::ApiKey {
+                key_id: "key-1".into(),
+            },
+        };
+        let e = AuditEvent::new("tools/call", Outcome::UpstreamError)
+            .by(&caller)
+            .server("srv")
+            .tool("execute_action_alloy")
+            .target(Some("github"), Some("issues/create"))
+            .error_code(Some("UPSTREAM_ERROR"))
+            .upstream(Some(502), Some(Duration::from_micros(800)))
+            .latency(Duration::from_micros(1_200))
+            .credential(Some("cred-1"))
+            .client(Some(&"n".repeat(300)), Some("1.0"))
+            .details(serde_json::json!({"k": "v"}));
+        assert!(!e.has_no_account());
+        let r = e.into_record();
+        assert_eq!(r.id.len(), 32);
+        assert!(r.id.bytes().all(|b| b.is_ascii_hexdigit()));
+        assert_eq!(
+            (r.account_id.as_str(), r.user_id.as_deref()),
+            ("acct", Some("alice@example.com"))
+        );
+        assert_eq!(
+            (r.principal_kind.as_str(), r.principal_id.as_deref()),
+            ("api_key", Some("key-1"))
+        );
+        assert_eq!(r.server_id.as_deref(), Some("srv"));
+        assert_eq!(r.event, "tools/call");
+        assert_eq!(r.tool.as_deref(), Some("execute_action_alloy"));
+        assert_eq!(r.connector_id.as_deref(), Some("github"));
+        assert_eq!(r.action_id.as_deref(), Some("issues/create"));
+        assert_eq!(r.outcome, "upstream_error");
+        assert_eq!(r.error_code.as_deref(), Some("UPSTREAM_ERROR"));
+        assert_eq!(r.upstream_status, Some(502));
+        assert_eq!(r.upstream_latency_us, Some(800));
+        assert_eq!(r.latency_us, Some(1_200));
+        assert_eq!(r.credential_id.as_deref(), Some("cred-1"));
+        assert_eq!(r.client_name.map(|n| n.len()), Some(200), "clipped");
+        assert_eq!(r.client_version.as_deref(), Some("1.0"));
+        assert_eq!(r.details, Some(serde_json::json!({"k": "v"})));
+        assert_eq!(
+            (r.request_id, r.client_ip),
+            (None, None),
+            "outside a request"
+        );
+
+        let bare = AuditEvent::new("access.refused", Outcome::Refused);
+        assert!(bare.has_no_account());
+        let r = bare.into_record();
+        assert_eq!(r.principal_kind, "none");
+        assert_eq!(r.user_id, None);
     }
 
-    /// The event as stored, boxed.
-    pub fn into_boxed(mut self) -> Box<AuditEventRecord> {
-        if self.record.principal_kind.is_empty() {
-            "none".clone_into(&mut self.record.principal_kind);
-        }
-        self.record
+    #[tokio::test]
+    async fn the_request_scope_gives_the_request_id_and_client_address() {
+        let scope = RequestScope::new("req-7".into(), Some("203.0.113.9".parse().unwrap()));
+        let r = scope
+            .run(async { AuditEvent::new("initialize", Outcome::Ok).into_record() })
+            .await;
+        assert_eq!(r.request_id.as_deref(), Some("req-7"));
+        assert_eq!(r.client_ip.as_deref(), Some("203.0.113.9"));
     }
 }

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use alloy_storage::{AuditEventRecord, Database};
+use alloy_storage::{Database, NewAuditEvent};
 use tokio::sync::{Notify, mpsc, oneshot};
 
 use super::config::AuditConfig;
@@ -30,7 +30,7 @@ const GATHER_FOR: Duration = Duration::from_millis(100);
 const DROP_LOG_EVERY: Duration = Duration::from_secs(10);
 
 enum Message {
-    Event(Box<AuditEventRecord>),
+    Event(AuditEvent),
     Flush(oneshot::Sender<()>),
 }
 
@@ -120,12 +120,11 @@ impl AuditWriter {
         let Some(tx) = &self.inner.tx else {
             return;
         };
-        let record = event.into_boxed();
-        if record.account_id.is_empty() {
+        if event.has_no_account() {
             // Nobody could ever read it: events are listed per account.
             return;
         }
-        match tx.try_send(Message::Event(record)) {
+        match tx.try_send(Message::Event(event)) {
             Ok(()) => {
                 if tx.capacity() <= tx.max_capacity() / 2 {
                     self.inner.wake.notify_one();
@@ -176,7 +175,7 @@ async fn drain(
     dropped: Arc<AtomicU64>,
 ) {
     let repo = db.audit();
-    let mut batch: Vec<Box<AuditEventRecord>> = Vec::with_capacity(BATCH);
+    let mut batch: Vec<AuditEvent> = Vec::with_capacity(BATCH);
     let mut waiting: Vec<oneshot::Sender<()>> = Vec::new();
     let mut messages: Vec<Message> = Vec::with_capacity(BATCH);
     let mut last_warning: Option<Instant> = None;
@@ -211,7 +210,10 @@ async fn drain(
         if !batch.is_empty() {
             let n = batch.len() as u64;
             let started = Instant::now();
-            let written = repo.insert(&batch).await;
+            let written = {
+                let new: Vec<NewAuditEvent<'_>> = batch.iter().map(AuditEvent::as_new).collect();
+                repo.insert(&new).await
+            };
             batch.clear();
             match written {
                 Ok(()) => {

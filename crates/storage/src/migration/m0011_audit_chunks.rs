@@ -68,7 +68,11 @@ impl MigrationTrait for Migration {
             after = Some((last.occurred_at, last.id.clone()));
             let records: Vec<crate::AuditEventRecord> =
                 rows.into_iter().map(legacy_record).collect();
-            AuditRepository::insert_on(conn, &records)
+            let new: Vec<crate::NewAuditEvent<'_>> = records
+                .iter()
+                .map(crate::AuditEventRecord::as_new)
+                .collect();
+            AuditRepository::insert_on(conn, &new)
                 .await
                 .map_err(|e| DbErr::Migration(format!("moving audit events: {e}")))?;
         }

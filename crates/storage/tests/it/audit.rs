@@ -1,7 +1,12 @@
 //! AuditRepository on both backends.
 
 use super::*;
-use alloy_storage::{AuditEventRecord, AuditFilter};
+use alloy_storage::{AuditEventRecord, AuditFilter, NewAuditEvent};
+
+/// The records as events to store.
+fn new(events: &[AuditEventRecord]) -> Vec<NewAuditEvent<'_>> {
+    events.iter().map(AuditEventRecord::as_new).collect()
+}
 use chrono::{Duration, SubsecRound, Utc};
 
 fn event(n: u32, account: &str, user: &str, minutes_ago: i64) -> AuditEventRecord {
@@ -49,8 +54,8 @@ on_both!(
             })
             .collect();
         batch.extend((10..13).map(|n| event(n, "acct-b", "alice", 1)));
-        audit.insert(&batch).await.unwrap();
-        audit.insert(&Vec::<AuditEventRecord>::new()).await.unwrap();
+        audit.insert(&new(&batch)).await.unwrap();
+        audit.insert(&[]).await.unwrap();
 
         let all_a = AuditFilter {
             account_id: "acct-a".to_owned(),
@@ -184,7 +189,7 @@ on_both!(
                     ..event(n, "acct-bulk", "alice", 0)
                 })
                 .collect();
-            audit.insert(&bulk).await.unwrap();
+            audit.insert(&new(&bulk)).await.unwrap();
         }
         let bulk = AuditFilter {
             account_id: "acct-bulk".to_owned(),
@@ -223,7 +228,7 @@ on_both!(
                 .filter(|(n, _)| n % 3 == k)
                 .map(|(_, e)| e.clone())
                 .collect();
-            audit.insert(&batch).await.unwrap();
+            audit.insert(&new(&batch)).await.unwrap();
         }
         let mut newest_first = all.clone();
         newest_first.sort_by(|a, b| (b.occurred_at, &b.id).cmp(&(a.occurred_at, &a.id)));

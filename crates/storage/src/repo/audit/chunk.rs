@@ -17,8 +17,9 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
+use serde_json::Value;
 
-use super::AuditEventRecord;
+use super::{AuditEventRecord, NewAuditEvent};
 use crate::error::Error;
 
 const FORMAT: u8 = 1;
@@ -91,16 +92,16 @@ fn unzigzag(v: u64) -> i64 {
 }
 
 /// The order of events in a chunk: by time, then ID.
-pub(super) fn by_time(a: &AuditEventRecord, b: &AuditEventRecord) -> std::cmp::Ordering {
-    (a.occurred_at, &a.id).cmp(&(b.occurred_at, &b.id))
+pub(super) fn by_time(a: &NewAuditEvent<'_>, b: &NewAuditEvent<'_>) -> std::cmp::Ordering {
+    (a.occurred_at, a.id).cmp(&(b.occurred_at, b.id))
 }
 
 /// Encodes `events` (of one account, at most `u32::MAX`, in [`by_time`] order).
-pub(super) fn encode(events: &[&AuditEventRecord]) -> Encoded {
+pub(super) fn encode(events: &[&NewAuditEvent<'_>]) -> Encoded {
     debug_assert!(events.is_sorted_by(|a, b| by_time(a, b).is_le()));
     let details: Vec<Option<String>> = events
         .iter()
-        .map(|e| e.details.as_ref().map(|d| d.to_string()))
+        .map(|e| e.details.map(Value::to_string))
         .collect();
     let mut strings: Vec<&str> = Vec::new();
     let mut index: HashMap<&str, u64> = HashMap::new();
@@ -163,25 +164,25 @@ pub(super) fn encode(events: &[&AuditEventRecord]) -> Encoded {
     }
 }
 
-fn texts<'a>(e: &'a AuditEventRecord, details: Option<&'a str>) -> [Option<&'a str>; TEXT_FIELDS] {
+fn texts<'a>(e: &NewAuditEvent<'a>, details: Option<&'a str>) -> [Option<&'a str>; TEXT_FIELDS] {
     [
-        Some(e.id.as_str()),
-        Some(e.account_id.as_str()),
-        e.user_id.as_deref(),
-        Some(e.principal_kind.as_str()),
-        e.principal_id.as_deref(),
-        e.server_id.as_deref(),
-        Some(e.event.as_str()),
-        e.tool.as_deref(),
-        e.connector_id.as_deref(),
-        e.action_id.as_deref(),
-        Some(e.outcome.as_str()),
-        e.error_code.as_deref(),
-        e.credential_id.as_deref(),
-        e.client_ip.as_deref(),
-        e.request_id.as_deref(),
-        e.client_name.as_deref(),
-        e.client_version.as_deref(),
+        Some(e.id),
+        Some(e.account_id),
+        e.user_id,
+        Some(e.principal_kind),
+        e.principal_id,
+        e.server_id,
+        Some(e.event),
+        e.tool,
+        e.connector_id,
+        e.action_id,
+        Some(e.outcome),
+        e.error_code,
+        e.credential_id,
+        e.client_ip,
+        e.request_id,
+        e.client_name,
+        e.client_version,
         details,
     ]
 }
@@ -378,8 +379,9 @@ mod tests {
     fn events_round_trip_sorted_and_strings_are_stored_once() {
         let mut events: Vec<AuditEventRecord> = (0..50).map(event).collect();
         let original = events.clone();
-        events.sort_by(by_time);
-        let encoded = encode(&events.iter().collect::<Vec<_>>());
+        events.sort_by(|a, b| by_time(&a.as_new(), &b.as_new()));
+        let new: Vec<NewAuditEvent<'_>> = events.iter().map(AuditEventRecord::as_new).collect();
+        let encoded = encode(&new.iter().collect::<Vec<_>>());
         assert_eq!(encoded.events, 50);
         let decoded = decode(&encoded.data).unwrap();
         let back: Vec<AuditEventRecord> = decoded
@@ -406,8 +408,9 @@ mod tests {
     #[test]
     fn damaged_chunks_are_errors_not_panics() {
         let mut events: Vec<AuditEventRecord> = (0..5).map(event).collect();
-        events.sort_by(by_time);
-        let data = encode(&events.iter().collect::<Vec<_>>()).data;
+        events.sort_by(|a, b| by_time(&a.as_new(), &b.as_new()));
+        let new: Vec<NewAuditEvent<'_>> = events.iter().map(AuditEventRecord::as_new).collect();
+        let data = encode(&new.iter().collect::<Vec<_>>()).data;
         for cut in 0..data.len() {
             if let Ok(d) = decode(&data[..cut]) {
                 for e in &d.events {

@@ -10,7 +10,6 @@
 
 pub(crate) mod chunk;
 
-use std::borrow::Borrow;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 
@@ -86,6 +85,66 @@ pub struct AuditEventRecord {
     pub details: Option<Value>,
 }
 
+/// An audit event to store, borrowed from wherever it was built: the writer stores events
+/// without copying each into an [`AuditEventRecord`] first. The fields mean what the record's
+/// do.
+#[derive(Debug, Clone, Copy, Default)]
+#[allow(missing_docs)]
+pub struct NewAuditEvent<'a> {
+    pub id: &'a str,
+    pub occurred_at: DateTime<Utc>,
+    pub account_id: &'a str,
+    pub user_id: Option<&'a str>,
+    pub principal_kind: &'a str,
+    pub principal_id: Option<&'a str>,
+    pub server_id: Option<&'a str>,
+    pub event: &'a str,
+    pub tool: Option<&'a str>,
+    pub connector_id: Option<&'a str>,
+    pub action_id: Option<&'a str>,
+    pub outcome: &'a str,
+    pub error_code: Option<&'a str>,
+    pub upstream_status: Option<u16>,
+    pub latency_us: Option<u64>,
+    pub upstream_latency_us: Option<u64>,
+    pub credential_id: Option<&'a str>,
+    pub client_ip: Option<&'a str>,
+    pub request_id: Option<&'a str>,
+    pub client_name: Option<&'a str>,
+    pub client_version: Option<&'a str>,
+    pub details: Option<&'a Value>,
+}
+
+impl AuditEventRecord {
+    /// The record as an event to store.
+    pub fn as_new(&self) -> NewAuditEvent<'_> {
+        NewAuditEvent {
+            id: &self.id,
+            occurred_at: self.occurred_at,
+            account_id: &self.account_id,
+            user_id: self.user_id.as_deref(),
+            principal_kind: &self.principal_kind,
+            principal_id: self.principal_id.as_deref(),
+            server_id: self.server_id.as_deref(),
+            event: &self.event,
+            tool: self.tool.as_deref(),
+            connector_id: self.connector_id.as_deref(),
+            action_id: self.action_id.as_deref(),
+            outcome: &self.outcome,
+            error_code: self.error_code.as_deref(),
+            upstream_status: self.upstream_status,
+            latency_us: self.latency_us,
+            upstream_latency_us: self.upstream_latency_us,
+            credential_id: self.credential_id.as_deref(),
+            client_ip: self.client_ip.as_deref(),
+            request_id: self.request_id.as_deref(),
+            client_name: self.client_name.as_deref(),
+            client_version: self.client_version.as_deref(),
+            details: self.details.as_ref(),
+        }
+    }
+}
+
 /// Which events to list. `account_id` is always applied: nothing crosses accounts.
 #[derive(Debug, Clone, Default)]
 pub struct AuditFilter {
@@ -111,7 +170,7 @@ pub struct AuditFilter {
 
 /// Splits events sorted by account, then time, into runs that fit a chunk: one account, at most
 /// [`EVENTS_PER_CHUNK`], spanning at most [`CHUNK_SPAN`].
-fn runs<'a, 'r>(events: &'a [&'r AuditEventRecord]) -> Vec<&'a [&'r AuditEventRecord]> {
+fn runs<'a, 'r>(events: &'a [&'r NewAuditEvent<'r>]) -> Vec<&'a [&'r NewAuditEvent<'r>]> {
     let mut out = Vec::new();
     let mut rest = events;
     while let Some(head) = rest.first() {
@@ -207,10 +266,7 @@ impl AuditRepository {
 
     /// Stores a batch of events: a chunk per account (more when one account's events exceed
     /// [`EVENTS_PER_CHUNK`] or span more than [`CHUNK_SPAN`]), in one transaction.
-    pub async fn insert(
-        &self,
-        events: &[impl Borrow<AuditEventRecord> + Sync],
-    ) -> Result<(), Error> {
+    pub async fn insert(&self, events: &[NewAuditEvent<'_>]) -> Result<(), Error> {
         if events.is_empty() {
             return Ok(());
         }
@@ -223,19 +279,19 @@ impl AuditRepository {
     /// [`insert`](Self::insert) on `conn`, in whatever transaction it is in.
     pub(crate) async fn insert_on<C: ConnectionTrait>(
         conn: &C,
-        events: &[impl Borrow<AuditEventRecord> + Sync],
+        events: &[NewAuditEvent<'_>],
     ) -> Result<(), Error> {
-        // Sorted by reference: the records themselves stay where they are.
-        let mut sorted: Vec<&AuditEventRecord> = events.iter().map(Borrow::borrow).collect();
+        // Sorted by reference: the events themselves stay where they are.
+        let mut sorted: Vec<&NewAuditEvent<'_>> = events.iter().collect();
         sorted.sort_by(|a, b| {
             a.account_id
-                .cmp(&b.account_id)
+                .cmp(b.account_id)
                 .then_with(|| chunk::by_time(a, b))
         });
         for run in runs(&sorted) {
             let encoded = chunk::encode(run);
             let row = audit_chunk::ActiveModel {
-                account_id: Set(run[0].account_id.clone()),
+                account_id: Set(run[0].account_id.to_owned()),
                 first_at: Set(encoded.first_at),
                 last_at: Set(encoded.last_at),
                 events: Set(i32::try_from(encoded.events).unwrap_or(i32::MAX)),
@@ -511,6 +567,7 @@ impl AuditRepository {
                 .map(|e| decoded.record(e))
                 .collect::<Result<Vec<_>, _>>()?;
             removed += (decoded.events.len() - kept.len()) as u64;
+            let kept: Vec<NewAuditEvent<'_>> = kept.iter().map(AuditEventRecord::as_new).collect();
             let encoded = chunk::encode(&kept.iter().collect::<Vec<_>>());
             audit_chunk::Entity::update_many()
                 .col_expr(C::FirstAt, Expr::value(encoded.first_at))
@@ -548,7 +605,8 @@ mod tests {
             .into_iter()
             .map(at)
             .collect();
-        let refs: Vec<&AuditEventRecord> = events.iter().collect();
+        let new: Vec<NewAuditEvent<'_>> = events.iter().map(AuditEventRecord::as_new).collect();
+        let refs: Vec<&NewAuditEvent<'_>> = new.iter().collect();
         let lens: Vec<usize> = runs(&refs).iter().map(|r| r.len()).collect();
         assert_eq!(lens, [3, 1, 1]);
         let many: Vec<AuditEventRecord> = (0..EVENTS_PER_CHUNK as i64 * 2 + 1)
@@ -557,7 +615,8 @@ mod tests {
                 ..at(5)
             })
             .collect();
-        let refs: Vec<&AuditEventRecord> = many.iter().collect();
+        let new: Vec<NewAuditEvent<'_>> = many.iter().map(AuditEventRecord::as_new).collect();
+        let refs: Vec<&NewAuditEvent<'_>> = new.iter().collect();
         let lens: Vec<usize> = runs(&refs).iter().map(|r| r.len()).collect();
         assert_eq!(lens, [3, EVENTS_PER_CHUNK, EVENTS_PER_CHUNK - 2]);
         assert!(runs(&[]).is_empty());
