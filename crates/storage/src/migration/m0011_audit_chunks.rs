@@ -3,7 +3,9 @@
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::{big_integer, big_pk_auto, blob, integer, string};
-use sea_orm_migration::sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm_migration::sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 
 use crate::entity::audit_event;
 use crate::repo::audit::AuditRepository;
@@ -44,9 +46,12 @@ impl MigrationTrait for Migration {
             m.create_index(index).await?;
         }
 
-        // Move the events over, in time order, a page at a time; the migration runs in a
-        // transaction where the backend allows (PostgreSQL), so a failure keeps the old table.
+        // Move the events over, in time order, a page at a time. Where the migration runs in a
+        // transaction (PostgreSQL) a failure keeps the old table as it was; elsewhere a run cut
+        // short leaves both tables, and the next run starts the move again from an empty
+        // `audit_chunks`, so that no event is stored twice.
         let conn = m.get_connection();
+        conn.execute_unprepared("DELETE FROM audit_chunks").await?;
         let mut after: Option<(chrono::DateTime<chrono::Utc>, String)> = None;
         loop {
             use audit_event::Column as C;
@@ -118,7 +123,7 @@ mod tests {
     use crate::repo::audit::AuditRepository;
 
     #[tokio::test]
-    async fn sqlite_events_move_into_chunks_and_the_old_table_goes() {
+    async fn sqlite_events_move_into_chunks_once_and_the_old_table_goes() {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}?mode=rwc", dir.path().join("a.db").display());
         let mut options = ConnectOptions::new(url);
@@ -143,6 +148,15 @@ mod tests {
              event, outcome, upstream_status, latency_us, details) VALUES {}",
             values.join(", ")
         ))
+        .await
+        .unwrap();
+        // What a run cut short would leave: the new table with some events already moved.
+        db.execute_unprepared(
+            "CREATE TABLE audit_chunks (id INTEGER PRIMARY KEY AUTOINCREMENT, account_id TEXT \
+             NOT NULL, first_at BIGINT NOT NULL, last_at BIGINT NOT NULL, events INTEGER NOT \
+             NULL, data BLOB NOT NULL); INSERT INTO audit_chunks (account_id, first_at, \
+             last_at, events, data) VALUES ('acct-a', 0, 0, 5, x'01')",
+        )
         .await
         .unwrap();
         Migrator::up(&db, None).await.unwrap();
