@@ -30,8 +30,9 @@
 # after all the load cases), each beside its target. Prints figures only; nothing is asserted.
 #
 # Settings (environment): BENCH_CONCURRENCY (16: the high concurrency; the comparisons also run
-# at 1), BENCH_SECONDS (10 per case), BENCH_WARMUP (2), BENCH_AUDIT_ROUNDS (4: rounds of the
-# audit on/off comparison, in the order on-off, off-on, …), BENCH_PIN (set to 1: servers on
+# at 1), BENCH_SECONDS (10 per case), BENCH_WARMUP (2), BENCH_AUDIT_ROUNDS (8: rounds of the
+# audit on/off comparison, in the order on-off, off-on, …; four resolved no better than ±4 points
+# on the 2-core machine), BENCH_PIN (set to 1: servers on
 # CPU 0, the load generator on CPU 1, so that the generator does not compete with the server it
 # measures; needs taskset and 2 CPUs), BENCH_SERVER_LOG (alloy-mcp-server's --log filter, default
 # `info`: the access log is written as in production, to a file), BENCH_PROFILE (`release`;
@@ -45,7 +46,7 @@ ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 CONCURRENCY="${BENCH_CONCURRENCY:-16}"
 SECS="${BENCH_SECONDS:-10}"
 WARMUP="${BENCH_WARMUP:-2}"
-AUDIT_ROUNDS="${BENCH_AUDIT_ROUNDS:-4}"
+AUDIT_ROUNDS="${BENCH_AUDIT_ROUNDS:-8}"
 SERVER_LOG="${BENCH_SERVER_LOG:-info}"
 KEY="alloy_bench_bootstrap_key_0123456789"
 TOKEN="ghp_bench0token000000000000000000000000"
