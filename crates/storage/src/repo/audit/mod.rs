@@ -258,17 +258,20 @@ impl AuditRepository {
         }
         let mut page: Vec<(Key, i64, usize)> = best.into_iter().map(|Reverse(k)| k).collect();
         page.sort_by(|a, b| b.0.cmp(&a.0));
-        let page: Vec<(i64, usize)> = page
-            .into_iter()
-            .skip(usize::try_from(offset).unwrap_or(usize::MAX))
-            .map(|(_, chunk, index)| (chunk, index))
-            .collect();
+        page.drain(
+            ..usize::try_from(offset)
+                .unwrap_or(usize::MAX)
+                .min(page.len()),
+        );
         Ok((self.records(&page).await?, total))
     }
 
-    /// The records at `(chunk, index)`, in that order.
-    async fn records(&self, at: &[(i64, usize)]) -> Result<Vec<AuditEventRecord>, Error> {
-        let mut ids: Vec<i64> = at.iter().map(|(chunk, _)| *chunk).collect();
+    /// The records of `page` (key, chunk, index in the chunk), in that order, read again from
+    /// their chunks. A retention sweep may have run since the scan: an event whose chunk is
+    /// gone, or no longer holds it, has been deleted and is left out; one whose chunk was
+    /// rewritten is found by its key.
+    async fn records(&self, page: &[(Key, i64, usize)]) -> Result<Vec<AuditEventRecord>, Error> {
+        let mut ids: Vec<i64> = page.iter().map(|(_, chunk, _)| *chunk).collect();
         ids.sort_unstable();
         ids.dedup();
         let chunks: HashMap<i64, Vec<u8>> = audit_chunk::Entity::find()
@@ -282,18 +285,22 @@ impl AuditRepository {
         for (id, data) in &chunks {
             decoded.insert(*id, chunk::decode(data)?);
         }
-        at.iter()
-            .map(|(chunk, index)| {
-                let d = decoded
-                    .get(chunk)
-                    .ok_or_else(|| Error::Corrupt("audit chunk removed while read".into()))?;
-                let event = d
-                    .events
-                    .get(*index)
-                    .ok_or_else(|| Error::Corrupt("audit chunk changed while read".into()))?;
-                d.record(event)
-            })
-            .collect()
+        let mut records = Vec::with_capacity(page.len());
+        for ((at, id), chunk, index) in page {
+            let Some(d) = decoded.get(chunk) else {
+                continue;
+            };
+            let is_it = |e: &&Slots| e.at == *at && d.text(e.text[chunk::F_ID]) == Some(&**id);
+            let event = d
+                .events
+                .get(*index)
+                .filter(is_it)
+                .or_else(|| d.events.iter().find(is_it));
+            if let Some(event) = event {
+                records.push(d.record(event)?);
+            }
+        }
+        Ok(records)
     }
 
     /// Events of every account in `[from, to)`, oldest first, at most `limit` of them, after
@@ -490,5 +497,44 @@ mod tests {
         let lens: Vec<usize> = runs(&refs).iter().map(|r| r.len()).collect();
         assert_eq!(lens, [3, EVENTS_PER_CHUNK, EVENTS_PER_CHUNK - 2]);
         assert!(runs(&[]).is_empty());
+    }
+
+    /// A sweep between a listing's scan and its second read: the swept event is left out, the
+    /// rewritten chunk's survivor is found by its key, and nothing fails.
+    #[tokio::test]
+    async fn a_page_read_after_a_sweep_leaves_out_what_went() {
+        let t = crate::testing::TestDatabase::sqlite().await;
+        let repo = t.db.audit();
+        let events: Vec<AuditEventRecord> = [0, 1, 2].into_iter().map(at).collect();
+        let new: Vec<NewAuditEvent<'_>> = events.iter().map(AuditEventRecord::as_new).collect();
+        repo.insert(&new).await.unwrap();
+        let chunk = audit_chunk::Entity::find()
+            .one(&repo.conn)
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+        let key = |e: &AuditEventRecord| (chunk::micros(&e.occurred_at), e.id.clone().into());
+        // Newest first, as the scan found them: indices 2, 1, 0 of the one chunk.
+        let page: Vec<(Key, i64, usize)> =
+            (0..3).rev().map(|i| (key(&events[i]), chunk, i)).collect();
+        assert_eq!(
+            repo.records(&page).await.unwrap(),
+            [events[2].clone(), events[1].clone(), events[0].clone()]
+        );
+        // The oldest swept: the chunk is rewritten and its events move down one place.
+        assert_eq!(repo.delete_before(events[1].occurred_at).await.unwrap(), 1);
+        assert_eq!(
+            repo.records(&page).await.unwrap(),
+            [events[2].clone(), events[1].clone()]
+        );
+        // All swept: the chunk is gone.
+        assert_eq!(
+            repo.delete_before(events[2].occurred_at + chrono::Duration::seconds(1))
+                .await
+                .unwrap(),
+            2
+        );
+        assert!(repo.records(&page).await.unwrap().is_empty());
     }
 }
