@@ -36,12 +36,13 @@ COPY --from=build /out/alloy-mcp-server /usr/local/bin/alloy-mcp-server
 # A new named volume mounted here takes this directory's owner and mode; a bind mount does
 # not (chown it to 10001:10001 on the host).
 VOLUME ["/data"]
-# The allocator commits memory on demand and returns freed pages after 50 ms: about half the
-# resident memory of its defaults at no measured throughput cost (docs/performance.md#memory).
+# The allocator commits memory on demand and returns freed pages at once: the binary's own
+# settings (it re-executes itself to apply them when they are missing; set here, that is not
+# needed). See docs/performance.md#memory.
 ENV ALLOY_DATA_DIR=/data \
     ALLOY_BIND=0.0.0.0:8080 \
     MIMALLOC_ARENA_EAGER_COMMIT=0 \
-    MIMALLOC_PURGE_DELAY=50
+    MIMALLOC_PURGE_DELAY=0
 # Numeric, so that `runAsNonRoot` checks can see the user is not root.
 USER 10001:10001
 EXPOSE 8080

@@ -324,6 +324,49 @@ async fn keys_cli_creates_lists_and_revokes() {
     assert!(server.signal_and_wait("TERM").success());
 }
 
+/// The running server has the allocator's settings in its environment (the binary executed
+/// itself again with them, keeping its process ID, so that whoever started it still holds it),
+/// and a value the operator set is kept as it is.
+#[tokio::test]
+async fn the_server_runs_with_the_allocator_settings_and_keeps_the_operators() {
+    let environ = |server: &Spawned| -> Vec<String> {
+        let raw = std::fs::read(format!("/proc/{}/environ", server.child.id())).unwrap();
+        raw.split(|b| *b == 0)
+            .map(|v| String::from_utf8_lossy(v).into_owned())
+            .collect()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Spawned::start(dir.path(), &[]);
+    let env = environ(&server);
+    assert!(
+        env.contains(&"MIMALLOC_PURGE_DELAY=0".to_owned()),
+        "{env:?}"
+    );
+    assert!(
+        env.contains(&"MIMALLOC_ARENA_EAGER_COMMIT=0".to_owned()),
+        "{env:?}"
+    );
+    let (status, _) = send(reqwest::Client::new().get(server.url("/healthz"))).await;
+    assert_eq!(status, 200);
+    assert!(server.signal_and_wait("TERM").success());
+
+    let mut server = Spawned::start(dir.path(), &[("MIMALLOC_PURGE_DELAY", "25")]);
+    let env = environ(&server);
+    assert!(
+        env.contains(&"MIMALLOC_PURGE_DELAY=25".to_owned()),
+        "{env:?}"
+    );
+    assert!(
+        !env.contains(&"MIMALLOC_PURGE_DELAY=0".to_owned()),
+        "{env:?}"
+    );
+    assert!(
+        env.contains(&"MIMALLOC_ARENA_EAGER_COMMIT=0".to_owned()),
+        "{env:?}"
+    );
+    assert!(server.signal_and_wait("TERM").success());
+}
+
 /// On an empty database the binary generates the first key and prints it once on stdout,
 /// never in the logs; the next start prints none.
 #[tokio::test]

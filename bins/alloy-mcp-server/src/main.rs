@@ -231,8 +231,22 @@ fn parse_cli() -> Cli {
     cli
 }
 
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
+fn main() -> std::process::ExitCode {
+    // Before the runtime starts its threads: this may replace the process (see allocator.rs).
+    alloy_mcp_server::allocator::apply();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build();
+    match runtime {
+        Ok(runtime) => runtime.block_on(main_async()),
+        Err(e) => {
+            eprintln!("error: starting the async runtime: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn main_async() -> std::process::ExitCode {
     let cli = parse_cli();
     // The whole chain and its backtrace only when someone asked for debug output.
     let verbose = cli.log.log.contains("debug") || cli.log.log.contains("trace");
