@@ -9,6 +9,7 @@
 
 mod config;
 mod event;
+mod event_id;
 mod query;
 mod redact;
 mod retention;

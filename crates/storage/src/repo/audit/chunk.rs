@@ -103,11 +103,13 @@ pub(super) fn encode(events: &[&NewAuditEvent<'_>]) -> Encoded {
         .iter()
         .map(|e| e.details.map(Value::to_string))
         .collect();
-    let mut strings: Vec<&str> = Vec::new();
-    let mut index: HashMap<&str, u64> = HashMap::new();
+    // Sized for the usual batch (two unique strings an event, a few dozen repeated ones, about
+    // 30 bytes of slots and numbers an event), so that a batch is not built by regrowing.
+    let mut strings: Vec<&str> = Vec::with_capacity(events.len() * 2 + 64);
+    let mut index: HashMap<&str, u64> = HashMap::with_capacity(64);
     // The previous event's string per field: most fields repeat it.
     let mut previous: [Option<(&str, u64)>; TEXT_FIELDS] = [None; TEXT_FIELDS];
-    let mut body = Vec::with_capacity(events.len() * 24);
+    let mut body = Vec::with_capacity(events.len() * 40);
     let mut last = events.first().map_or(0, |e| micros(&e.occurred_at));
     let first_at = last;
     for (e, details) in events.iter().zip(&details) {
