@@ -1,4 +1,5 @@
-//! The JSON Schema subset that action parameters are checked against, compiled once at load time.
+//! The JSON Schema subset that action parameters are checked against, compiled once at load time
+//! (a `pattern` at its first use).
 //!
 //! Supported keywords: `type` (string or list, 3.1), `nullable` (3.0), `enum`, `const`,
 //! `minimum`/`maximum`/`exclusiveMinimum`/`exclusiveMaximum` (3.0 booleans and 3.1 numbers),
@@ -8,6 +9,8 @@
 //! the upstream platform remains the final judge.
 
 mod validate;
+
+use std::sync::OnceLock;
 
 use regex::Regex;
 use serde_json::{Map, Value};
@@ -80,6 +83,31 @@ enum Additional {
     Schema(Box<Schema>),
 }
 
+/// A `pattern`, compiled when a value is first checked against it: a catalog has many more
+/// patterns than a process checks, and compiling them all at load cost start-up milliseconds
+/// and, with the regex engine's code paged in, about a mebibyte of an idle server's memory.
+#[derive(Debug, Clone)]
+struct Pattern {
+    source: Box<str>,
+    /// `None` once the `regex` crate refused it (look-arounds, back-references): not enforced.
+    compiled: OnceLock<Option<Regex>>,
+}
+
+impl Pattern {
+    fn new(source: &str) -> Self {
+        Pattern {
+            source: source.into(),
+            compiled: OnceLock::new(),
+        }
+    }
+
+    fn regex(&self) -> Option<&Regex> {
+        self.compiled
+            .get_or_init(|| Regex::new(&self.source).ok())
+            .as_ref()
+    }
+}
+
 /// A compiled schema held by a parameter: boxed, and absent in summaries (which accept
 /// anything), so that the tens of thousands of parameters of a large catalog stay small.
 #[derive(Debug, Clone, Default)]
@@ -111,7 +139,7 @@ pub(crate) struct Schema {
     maximum: Option<Bound>,
     min_length: Option<u64>,
     max_length: Option<u64>,
-    pattern: Option<Regex>,
+    pattern: Option<Pattern>,
     min_items: Option<u64>,
     max_items: Option<u64>,
     items: Option<Box<Schema>>,
@@ -157,10 +185,7 @@ impl Schema {
         schema.maximum = bound(obj, "maximum", "exclusiveMaximum");
         schema.min_length = obj.get("minLength").and_then(Value::as_u64);
         schema.max_length = obj.get("maxLength").and_then(Value::as_u64);
-        schema.pattern = obj
-            .get("pattern")
-            .and_then(Value::as_str)
-            .and_then(|p| Regex::new(p).ok());
+        schema.pattern = obj.get("pattern").and_then(Value::as_str).map(Pattern::new);
         schema.min_items = obj.get("minItems").and_then(Value::as_u64);
         schema.max_items = obj.get("maxItems").and_then(Value::as_u64);
         schema.items = obj

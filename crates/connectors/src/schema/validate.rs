@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{Additional, JsonType, Schema};
+use super::{Additional, JsonType, Pattern, Schema};
 use crate::error::Error;
 
 impl Schema {
@@ -133,7 +133,7 @@ impl Schema {
                 format!("Parameter `{path}` must be at most {max} characters long"),
             ));
         }
-        if let Some(re) = &self.pattern
+        if let Some(re) = self.pattern.as_ref().and_then(Pattern::regex)
             && !re.is_match(s)
         {
             return Err(Error::validation(
