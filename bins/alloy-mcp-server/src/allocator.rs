@@ -16,8 +16,11 @@
 //! be executed again (it was replaced or deleted since it started), the process goes on with
 //! mimalloc's own defaults.
 
+#[cfg(unix)]
 use std::ffi::OsString;
+#[cfg(unix)]
 use std::os::unix::process::CommandExt;
+#[cfg(unix)]
 use std::process::Command;
 
 /// The settings, each applied unless the environment already names it.
@@ -36,7 +39,9 @@ pub fn missing(is_set: impl Fn(&str) -> bool) -> Vec<(&'static str, &'static str
 
 /// Re-executes the running binary with the missing settings in its environment; returns (and
 /// the process carries on as it is) when none is missing or the binary cannot be executed.
-/// Call it first in `main`, before any thread is started.
+/// Call it first in `main`, before any thread is started. (Unix only: elsewhere the process
+/// carries on with mimalloc's defaults.)
+#[cfg(unix)]
 pub fn apply() {
     let missing = missing(|name| std::env::var_os(name).is_some());
     if missing.is_empty() {
@@ -52,6 +57,10 @@ pub fn apply() {
     // Only returns when the exec failed.
     let _ = Command::new(exe).arg0(arg0).args(args).envs(missing).exec();
 }
+
+/// Without `exec`, nothing to do.
+#[cfg(not(unix))]
+pub fn apply() {}
 
 #[cfg(test)]
 mod tests {

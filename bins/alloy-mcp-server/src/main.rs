@@ -186,22 +186,29 @@ fn init_logging(
     Ok(provider)
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// SIGTERM or SIGINT. The handlers are installed when this is called, not when the future is
+/// first polled: called before the server announces that it listens, so that a signal sent
+/// right after (a supervisor stopping a server it just started) shuts it down gracefully instead
+/// of meeting the default action, which ends the process at once.
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate()).context("listening for SIGTERM")?;
+        let mut interrupt = signal(SignalKind::interrupt()).context("listening for SIGINT")?;
+        Ok(async move {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = interrupt.recv() => {}
             }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
+        })
+    }
     #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! { () = ctrl_c => {}, () = term => {} }
+    {
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+    }
 }
 
 /// Parses the command line. Store and log settings may come before or after a command; serve
@@ -341,6 +348,7 @@ async fn healthcheck(url: &str) -> anyhow::Result<()> {
 }
 
 async fn serve(store: StoreSettings, settings: ServeSettings) -> anyhow::Result<()> {
+    let shutdown = shutdown_signal()?;
     let running = startup::start(store, settings).await?;
     if let Some(key) = &running.bootstrap_key {
         // Printed once, on stdout, never logged.
@@ -359,7 +367,7 @@ async fn serve(store: StoreSettings, settings: ServeSettings) -> anyhow::Result<
             "API keys are kept in the database; `alloy-mcp-server keys create` makes another, `keys list` lists them"
         );
     }
-    running.run_until(shutdown_signal()).await
+    running.run_until(shutdown).await
 }
 
 async fn connectors_command(store: StoreSettings, cmd: ConnectorsCommand) -> anyhow::Result<()> {
