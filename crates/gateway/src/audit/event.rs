@@ -181,42 +181,41 @@ impl Pending {
         *self = Pending::with_text(text, id, occurred_at, outcome);
     }
 
-    fn put(&mut self, s: &str) -> Option<Span> {
+    /// The span of what `write` appends to the text buffer.
+    fn put_with(&mut self, write: impl FnOnce(&mut String)) -> Option<Span> {
         let start = u32::try_from(self.text.len()).ok()?;
-        self.text.push_str(s);
+        write(&mut self.text);
         let end = u32::try_from(self.text.len()).ok()?;
         Some(Span { start, end })
+    }
+
+    fn put(&mut self, s: &str) -> Option<Span> {
+        self.put_with(|text| text.push_str(s))
     }
 
     /// The address as `Display` writes it; an IPv4 one without the formatting machinery, which
     /// cost more than the rest of the event (one per tool call).
     fn put_ip(&mut self, ip: IpAddr) -> Option<Span> {
-        let IpAddr::V4(v4) = ip else {
-            return self.put_display(ip);
-        };
-        let start = u32::try_from(self.text.len()).ok()?;
-        for (i, octet) in v4.octets().into_iter().enumerate() {
-            if i > 0 {
-                self.text.push('.');
+        self.put_with(|text| match ip {
+            IpAddr::V4(v4) => {
+                for (i, octet) in v4.octets().into_iter().enumerate() {
+                    if i > 0 {
+                        text.push('.');
+                    }
+                    if octet >= 100 {
+                        text.push(char::from(b'0' + octet / 100));
+                    }
+                    if octet >= 10 {
+                        text.push(char::from(b'0' + octet / 10 % 10));
+                    }
+                    text.push(char::from(b'0' + octet % 10));
+                }
             }
-            if octet >= 100 {
-                self.text.push(char::from(b'0' + octet / 100));
+            IpAddr::V6(v6) => {
+                use std::fmt::Write;
+                let _ = write!(text, "{v6}");
             }
-            if octet >= 10 {
-                self.text.push(char::from(b'0' + octet / 10 % 10));
-            }
-            self.text.push(char::from(b'0' + octet % 10));
-        }
-        let end = u32::try_from(self.text.len()).ok()?;
-        Some(Span { start, end })
-    }
-
-    fn put_display(&mut self, value: impl std::fmt::Display) -> Option<Span> {
-        use std::fmt::Write;
-        let start = u32::try_from(self.text.len()).ok()?;
-        let _ = write!(self.text, "{value}");
-        let end = u32::try_from(self.text.len()).ok()?;
-        Some(Span { start, end })
+        })
     }
 
     fn get(&self, span: Option<Span>) -> Option<&str> {
@@ -343,7 +342,6 @@ impl AuditEvent {
         self
     }
 
-    /// Whether the event names no account (nobody could ever list it).
     /// Hands the event's allocation back for a later event to reuse (the writer, once stored).
     pub(crate) fn recycle(self) {
         if self.inner.text.capacity() <= REUSED_TEXT_CAPACITY {
@@ -352,6 +350,7 @@ impl AuditEvent {
         }
     }
 
+    /// Whether the event names no account (nobody could ever list it).
     pub(crate) fn has_no_account(&self) -> bool {
         self.inner
             .get(self.inner.account_id)
@@ -389,32 +388,7 @@ impl AuditEvent {
 
     /// The event as stored.
     pub fn into_record(self) -> AuditEventRecord {
-        let e = self.as_new();
-        let owned = |s: Option<&str>| s.map(str::to_owned);
-        AuditEventRecord {
-            id: e.id.to_owned(),
-            occurred_at: e.occurred_at,
-            account_id: e.account_id.to_owned(),
-            user_id: owned(e.user_id),
-            principal_kind: e.principal_kind.to_owned(),
-            principal_id: owned(e.principal_id),
-            server_id: owned(e.server_id),
-            event: e.event.to_owned(),
-            tool: owned(e.tool),
-            connector_id: owned(e.connector_id),
-            action_id: owned(e.action_id),
-            outcome: e.outcome.to_owned(),
-            error_code: owned(e.error_code),
-            upstream_status: e.upstream_status,
-            latency_us: e.latency_us,
-            upstream_latency_us: e.upstream_latency_us,
-            credential_id: owned(e.credential_id),
-            client_ip: owned(e.client_ip),
-            request_id: owned(e.request_id),
-            client_name: owned(e.client_name),
-            client_version: owned(e.client_version),
-            details: e.details.cloned(),
-        }
+        self.as_new().to_record()
     }
 }
 
@@ -436,13 +410,18 @@ mod tests {
             .credential(Some("cred-1"))
             .client(Some("client"), Some("1.0"))
             .details(serde_json::json!({ "arguments": { "a": 1 } }));
+        let buffer = spent.inner.text.as_ptr() as usize;
+        // (nextest runs each test in a process of its own: nothing else touches the spares.)
+        let spares = SPARE.len();
         spent.recycle();
+        assert_eq!(SPARE.len(), spares + 1, "the spent event is kept");
         let next =
             AuditEvent::new("server.created", Outcome::Ok).in_account("acct-2", None, "none");
+        assert_eq!(SPARE.len(), spares, "and taken by the next one");
         assert_eq!(
-            next.inner.text.capacity(),
-            TEXT_CAPACITY,
-            "the spent buffer is reused"
+            next.inner.text.as_ptr() as usize,
+            buffer,
+            "with its text buffer"
         );
         let new = next.as_new();
         assert_eq!(

@@ -150,17 +150,7 @@ impl ApiKeyService {
             .await?;
         // Whoever created the key knows it is this one: its first use needs no argon2 run
         // (the 7 MiB and tens of milliseconds one costs) on this replica.
-        self.by_digest.insert(
-            digest,
-            VerifiedKey {
-                key_id: record.id.clone(),
-                account_id: record.account_id.clone(),
-                user_id: record.user_id.clone(),
-                expires_at: record.expires_at,
-                checked_at: Instant::now(),
-            },
-        );
-        self.active_ids.insert(record.id.clone(), Instant::now());
+        self.remember(digest, &record);
         self.audit.record(
             AuditEvent::new("key.created", Outcome::Ok)
                 .in_account(account_id, Some(user_id), "operator")
@@ -232,20 +222,25 @@ impl ApiKeyService {
                 .verify(key.to_owned(), record.hash.clone())
                 .await?;
             if matches {
-                let verified = VerifiedKey {
-                    key_id: record.id.clone(),
-                    account_id: record.account_id,
-                    user_id: record.user_id,
-                    expires_at: record.expires_at,
-                    checked_at: Instant::now(),
-                };
-                let identity = verified.identity();
-                self.by_digest.insert(*digest, verified);
-                self.active_ids.insert(record.id, Instant::now());
-                return Ok(identity);
+                return Ok(self.remember(*digest, &record));
             }
         }
         Err(unauthorized())
+    }
+
+    /// Caches `record` as the key whose digest is `digest`, verified now.
+    fn remember(&self, digest: [u8; 32], record: &ApiKeyRecord) -> KeyIdentity {
+        let verified = VerifiedKey {
+            key_id: record.id.clone(),
+            account_id: record.account_id.clone(),
+            user_id: record.user_id.clone(),
+            expires_at: record.expires_at,
+            checked_at: Instant::now(),
+        };
+        let identity = verified.identity();
+        self.by_digest.insert(digest, verified);
+        self.active_ids.insert(record.id.clone(), Instant::now());
+        identity
     }
 
     /// Whether the key with this ID is still active (user tokens die with their key). Read

@@ -113,6 +113,37 @@ impl AuditEventRecord {
     }
 }
 
+impl NewAuditEvent<'_> {
+    /// The event as an owned record (what reading it back gives).
+    pub fn to_record(&self) -> AuditEventRecord {
+        let owned = |s: Option<&str>| s.map(str::to_owned);
+        AuditEventRecord {
+            id: self.id.to_owned(),
+            occurred_at: self.occurred_at,
+            account_id: self.account_id.to_owned(),
+            user_id: owned(self.user_id),
+            principal_kind: self.principal_kind.to_owned(),
+            principal_id: owned(self.principal_id),
+            server_id: owned(self.server_id),
+            event: self.event.to_owned(),
+            tool: owned(self.tool),
+            connector_id: owned(self.connector_id),
+            action_id: owned(self.action_id),
+            outcome: self.outcome.to_owned(),
+            error_code: owned(self.error_code),
+            upstream_status: self.upstream_status,
+            latency_us: self.latency_us,
+            upstream_latency_us: self.upstream_latency_us,
+            credential_id: owned(self.credential_id),
+            client_ip: owned(self.client_ip),
+            request_id: owned(self.request_id),
+            client_name: owned(self.client_name),
+            client_version: owned(self.client_version),
+            details: self.details.cloned(),
+        }
+    }
+}
+
 /// Which events to list. `account_id` is always applied: nothing crosses accounts.
 #[derive(Debug, Clone, Default)]
 pub struct AuditFilter {
@@ -134,4 +165,40 @@ pub struct AuditFilter {
     pub from: Option<DateTime<Utc>>,
     /// Only events before this time.
     pub to: Option<DateTime<Utc>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_record_borrowed_and_owned_again_is_the_same() {
+        let full = AuditEventRecord {
+            id: "0190a0b0c0d07000800000000000000a".into(),
+            occurred_at: DateTime::from_timestamp_millis(1_765_000_000_123).unwrap(),
+            account_id: "acct".into(),
+            user_id: Some("user".into()),
+            principal_kind: "api_key".into(),
+            principal_id: Some("key-1".into()),
+            server_id: Some("srv".into()),
+            event: "tools/call".into(),
+            tool: Some("execute_action_alloy".into()),
+            connector_id: Some("github".into()),
+            action_id: Some("issues/create".into()),
+            outcome: "upstream_error".into(),
+            error_code: Some("UPSTREAM_ERROR".into()),
+            upstream_status: Some(502),
+            latency_us: Some(1_200),
+            upstream_latency_us: Some(800),
+            credential_id: Some("cred-1".into()),
+            client_ip: Some("203.0.113.9".into()),
+            request_id: Some("req-7".into()),
+            client_name: Some("client".into()),
+            client_version: Some("1.0".into()),
+            details: Some(serde_json::json!({ "k": "v" })),
+        };
+        assert_eq!(full.as_new().to_record(), full);
+        let bare = AuditEventRecord::default();
+        assert_eq!(bare.as_new().to_record(), bare);
+    }
 }
