@@ -7,9 +7,11 @@
 //! resident (about 6 MiB of a 35 MiB idle server, measured in docs/performance.md#memory). With
 //! `MIMALLOC_PURGE_DELAY=0` freed pages go back at once, and with
 //! `MIMALLOC_ARENA_EAGER_COMMIT=0` its arenas are committed as they are used; throughput under
-//! load changed by less than the noise of the measurement. Setting them from inside the process
-//! would need an `unsafe` call into mimalloc (`mi_option_set`), which this code base forbids;
-//! an `exec` of the same binary with the variables added costs about a millisecond at start.
+//! load changed by less than the noise of the measurement with the audit trail off, and by about
+//! a point with it on (its writer frees and allocates per batch; it reuses what it can). Setting
+//! them from inside the process would need an `unsafe` call into mimalloc (`mi_option_set`),
+//! which this code base forbids; an `exec` of the same binary with the variables added costs
+//! about 2 ms at start.
 //!
 //! A variable the operator set is left as it is, and when every one of them is already set
 //! (by the operator, or by the first execution) nothing is re-executed. When the binary cannot
